@@ -1,0 +1,38 @@
+// Facts about the compute runtime that every command may report or set:
+// libtorch version, which BLAS the process actually resolved, thread count,
+// CUDA availability. Torch-free header so the CLI can include it cheaply.
+#pragma once
+
+#include <string>
+
+namespace bmfm::model {
+
+struct RuntimeInfo {
+  std::string bmfm_version;
+  std::string torch_version;
+  std::string blas_library;  // the shared object that provides sgemm_ in this process
+  std::string blas_config;   // openblas_get_config() when the BLAS is OpenBLAS
+  bool blas_is_reference = false;  // netlib reference BLAS: ~20x slower fp32 GEMM
+  int threads = 1;           // torch intra-op threads
+  int available_cores = 1;   // CPUs this process may run on (sched affinity)
+  bool mkldnn = false;
+  bool cpu_bf16 = false;     // CPU advertises avx512_bf16 / amx_bf16
+  bool cuda = false;
+  int cuda_devices = 0;
+  double gemm_gflops = 0;    // measured fp32 GEMM throughput (0 when not measured)
+};
+
+// CPUs available to this process (sched_getaffinity), at least 1.
+int available_cores();
+
+// Sets torch's intra-op thread count; n <= 0 means available_cores(). libtorch
+// miscounts cores on some VMs and starts with 1 thread, so every command calls this.
+void set_num_threads(int n);
+
+// measure_gemm: time a 1024^3 fp32 matmul (~0.05 s with OpenBLAS) to show the BLAS in use.
+RuntimeInfo runtime_info(bool measure_gemm);
+
+std::string to_text(const RuntimeInfo& info);
+std::string to_json(const RuntimeInfo& info);
+
+}  // namespace bmfm::model

@@ -1,0 +1,17 @@
+// One registration function per subcommand (src/cli/cmd_<name>.cpp). Each adds
+// its CLI11 subcommand and returns the function main() runs when it is chosen.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace bmfm::cli {
+
+using Run = std::function<int()>;  // returns the process exit code
+
+Run add_info_command(CLI::App& app);
+Run add_simulate_command(CLI::App& app);
+Run add_inspect_command(CLI::App& app);
+
+}  // namespace bmfm::cli

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# --help, --version, exit codes for usage errors, bmfm info.
+source "$(dirname "$0")/lib.bash"
+
+expect_exit 0 "$BMFM" --help
+expect_in "$WORK/out" "simulate"
+expect_in "$WORK/out" "inspect"
+expect_in "$WORK/out" "info"
+
+expect_exit 0 "$BMFM" --version
+expect_in "$WORK/out" "libtorch 1."
+expect_in "$WORK/out" "BLAS"
+expect_in "$WORK/out" "CUDA"
+
+expect_exit 0 "$BMFM" simulate --help
+expect_in "$WORK/out" "--config"
+expect_in "$WORK/out" "n_cells"
+
+expect_exit 2 "$BMFM"                       # no subcommand
+expect_exit 2 "$BMFM" frobnicate            # unknown subcommand
+expect_exit 2 "$BMFM" simulate --no-such-flag
+expect_exit 2 "$BMFM" simulate --log-level loud
+
+expect_exit 0 "$BMFM" info --json --threads 2
+"$PYTHON" - "$WORK/out" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))
+assert info["threads"] == 2, info
+assert info["torch_version"].startswith("1.") or info["torch_version"].startswith("2."), info
+# install-deps.sh selects OpenBLAS: the reference BLAS is ~20x slower.
+assert not info["blas_is_reference"], info["blas_library"]
+assert "openblas" in info["blas_library"].lower(), info["blas_library"]
+assert info["gemm_gflops"] > 10, info
+PY
+echo OK
