@@ -20,7 +20,8 @@ std::string python3_with(const std::string& module);
 // Skips the current test with a message when a shared data file is absent.
 #define BMFM_REQUIRE_DATA(name)                                                   \
   do {                                                                            \
-    if (!::bmfm::test::has_data(name))                                            \
+    if (!::bmfm::test::has_data(name)) {                                          \
       GTEST_SKIP() << "shared data file " << ::bmfm::test::data_path(name)        \
                    << " not found (set BMFM_DATA_DIR)";                           \
+    }                                                                             \
   } while (0)

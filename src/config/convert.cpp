@@ -70,7 +70,7 @@ void throw_type_error(const Config& cfg, const std::string& key, const std::stri
 
 void reject_missing_marker(const YAML::Node& node, const std::string& key, const Config& cfg) {
   if (node.IsScalar() && node.Scalar() == "???")
-    fail(cfg, key, "value is ??? (a mandatory value nobody set); set it in a config or with " + key + "=VALUE");
+    fail(cfg, key, "value is ?\?? (a mandatory value nobody set); set it in a config or with " + key + "=VALUE");
 }
 
 bool read_bool(const YAML::Node& node, const std::string& key, const Config& cfg) {

@@ -1,6 +1,7 @@
 // H5adReader: the public face of h5ad reading; layout details live in
 // h5ad_matrix.cpp (X, layers, raw/X) and h5ad_dataframe.cpp (obs, var).
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "bmfm/io/h5ad.h"
 #include "h5ad_dataframe.h"
@@ -161,9 +162,14 @@ AnnData H5adReader::read_all() const {
   ad.var = read_var();
   for (const auto& name : layer_names()) ad.layers.emplace(name, read_matrix("layers/" + name));
   // obsm may also hold dataframes or sparse matrices, which AnnData keeps in
-  // memory as such; they have no place in DenseMatrix and are left on disk.
-  for (const auto& key : obsm_keys())
-    if (impl_->obsm_is_dense(key)) ad.obsm.emplace(key, read_obsm(key));
+  // memory as such; they have no place in DenseMatrix and are left on disk,
+  // with a warning so a later write does not drop them unannounced.
+  for (const auto& key : obsm_keys()) {
+    if (impl_->obsm_is_dense(key))
+      ad.obsm.emplace(key, read_obsm(key));
+    else
+      spdlog::warn("{}: obsm/{} is not a dense array (sparse or dataframe); not loaded", path(), key);
+  }
   if (has_raw()) {
     ad.raw_X = read_matrix("raw/X");
     ad.raw_var = read_raw_var();

@@ -1,7 +1,9 @@
 #include "bmfm/model/runtime.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <fstream>
@@ -37,7 +39,9 @@ std::string blas_library_path() {
   if (!sym) return "(sgemm_ not found)";
   Dl_info info{};
   if (dladdr(sym, &info) == 0 || !info.dli_fname) return "(unknown)";
-  return info.dli_fname;
+  // libblas.so.3 is an update-alternatives symlink; the target says which BLAS it is.
+  char resolved[PATH_MAX];
+  return realpath(info.dli_fname, resolved) ? std::string(resolved) : std::string(info.dli_fname);
 }
 
 std::string openblas_config() {

@@ -30,6 +30,7 @@ assert info["torch_version"].startswith("1.") or info["torch_version"].startswit
 # install-deps.sh selects OpenBLAS: the reference BLAS is ~20x slower.
 assert not info["blas_is_reference"], info["blas_library"]
 assert "openblas" in info["blas_library"].lower(), info["blas_library"]
+assert info["blas_config"].startswith("OpenBLAS"), info["blas_config"]
 assert info["gemm_gflops"] > 10, info
 PY
 echo OK
