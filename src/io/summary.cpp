@@ -162,7 +162,7 @@ std::string to_text(const FileSummary& s) {
       out << fmt::format("    {:<24} {:<9}", c.name, c.dtype);
       if (c.n_categories >= 0) {
         std::vector<std::string> tops;
-        for (auto& [k, v] : c.top) tops.push_back(fmt::format("{} ({})", k, v));
+        for (auto& [k, v] : c.top) tops.push_back(fmt::format("{} ({})", k.empty() ? "\"\"" : k, v));
         out << fmt::format(" {} values: {}{}", c.n_categories, fmt::join(tops, ", "),
                            c.n_categories > static_cast<int64_t>(c.top.size()) ? ", ..." : "");
       } else {
