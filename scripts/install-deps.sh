@@ -14,9 +14,10 @@ PKGS=(
   # Debian's libtorch calls the system BLAS; the reference BLAS is ~20x slower
   # than OpenBLAS and the pthread OpenBLAS oversubscribes with torch's OpenMP
   # threads, so we install (and select below) the OpenMP build.
-  libopenblas0-openmp
+  libopenblas0-openmp libblas-dev liblapack-dev
   # test-only: independent reference values and AnnData round trips
   python3 python3-numpy python3-h5py python3-anndata python3-sklearn python3-scipy
+  python3-igraph python3-leidenalg
 )
 
 SUDO=""

@@ -42,13 +42,20 @@ DenseRows dense_rows(const EmbeddingView& emb, const std::vector<int64_t>& rows)
   return r;
 }
 
-void squared_distance_tile(const DenseRows& a, int64_t r0, int64_t r1, const DenseRows& b, int64_t c0,
-                           int64_t c1, double* out) {
+void minus_two_dot_tile(const DenseRows& a, int64_t r0, int64_t r1, const DenseRows& b, int64_t c0, int64_t c1,
+                        double* out) {
   const int64_t m = r1 - r0, n = c1 - c0;
   if (m <= 0 || n <= 0) return;
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(a.d), -2.0, a.row(r0), static_cast<int>(a.d), b.row(c0), static_cast<int>(b.d),
               0.0, out, static_cast<int>(n));
+}
+
+void squared_distance_tile(const DenseRows& a, int64_t r0, int64_t r1, const DenseRows& b, int64_t c0,
+                           int64_t c1, double* out) {
+  const int64_t m = r1 - r0, n = c1 - c0;
+  if (m <= 0 || n <= 0) return;
+  minus_two_dot_tile(a, r0, r1, b, c0, c1, out);
   for (int64_t i = 0; i < m; ++i) {
     const double ni = a.sq_norm[static_cast<size_t>(r0 + i)];
     double* o = out + i * n;

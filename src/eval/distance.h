@@ -22,6 +22,11 @@ struct DenseRows {
 DenseRows dense_rows(const EmbeddingView& emb);
 DenseRows dense_rows(const EmbeddingView& emb, const std::vector<int64_t>& rows);
 
+// out (r1-r0, c1-c0), row stride c1-c0: -2 x.y for rows [r0, r1) of a and
+// rows [c0, c1) of b (one dgemm); add |x|^2 + |y|^2 to get squared distances.
+void minus_two_dot_tile(const DenseRows& a, int64_t r0, int64_t r1, const DenseRows& b, int64_t c0, int64_t c1,
+                        double* out);
+
 // out (r1-r0, c1-c0), row stride c1-c0: squared distances between rows
 // [r0, r1) of a and rows [c0, c1) of b. Single-threaded when called inside an
 // OpenMP parallel region (OpenBLAS's OpenMP build does not nest).

@@ -3,6 +3,7 @@
 #include "bmfm/eval/knn.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -67,6 +68,22 @@ TEST(Knn, HnswIsDeterministicAndNearlyExact) {
     total += 14;
   }
   EXPECT_GT(static_cast<double>(hits) / total, 0.99);
+}
+
+TEST(Knn, SameGraphForAnyThreadCount) {
+  const auto blobs = bmfm::test::make_blobs(2000, 16, 5, 2, 2.0, 0.3, 8);
+  const int threads = omp_get_max_threads();
+  for (KnnMethod method : {KnnMethod::kExact, KnnMethod::kHnsw}) {
+    KnnOptions o;
+    o.method = method;
+    omp_set_num_threads(1);
+    const KnnGraph one = knn_graph(blobs.view(), o);
+    omp_set_num_threads(std::max(2, threads));
+    const KnnGraph many = knn_graph(blobs.view(), o);
+    omp_set_num_threads(threads);
+    EXPECT_EQ(one.indices, many.indices) << to_string(method);
+    EXPECT_EQ(one.distances, many.distances) << to_string(method);
+  }
 }
 
 TEST(Knn, AutoSwitchesAtThreshold) {

@@ -11,11 +11,38 @@
 #include <nlohmann/json.hpp>
 
 #include "bmfm/eval/cluster_metrics.h"
+#include "bmfm/io/h5ad.h"
 #include "bmfm/eval/silhouette.h"
 #include "eval_test_util.h"
+#include "test_util.h"
 
 using namespace bmfm::eval;
 namespace ex = bmfm::test::eval_expected;
+
+TEST(ScibMetrics, RealFixtureComesFromSharedData) {
+  // The fixture's codes are the h5ad's obs codes, and its columns are principal
+  // component scores: centred and mutually orthogonal.
+  BMFM_REQUIRE_DATA("symphony_pbmc_3batch_1500.h5ad");
+  const auto& r = bmfm::test::real_embedding();
+  const auto obs = bmfm::io::H5adReader(bmfm::test::data_path("symphony_pbmc_3batch_1500.h5ad")).read_obs();
+  EXPECT_EQ(obs.at("cell_type").codes, r.cell_type);
+  EXPECT_EQ(obs.at("batch").codes, r.batch);
+  const int64_t n = ex::kRealN, d = ex::kRealD;
+  for (int64_t a = 0; a < d; ++a) {
+    double mean = 0, norm_a = 0;
+    for (int64_t i = 0; i < n; ++i) mean += r.X[static_cast<size_t>(i * d + a)];
+    EXPECT_NEAR(mean / n, 0.0, 1e-4) << "component " << a;
+    for (int64_t i = 0; i < n; ++i) norm_a += double(r.X[static_cast<size_t>(i * d + a)]) * r.X[static_cast<size_t>(i * d + a)];
+    for (int64_t b = a + 1; b < d; b += 7) {
+      double dot = 0, norm_b = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        dot += double(r.X[static_cast<size_t>(i * d + a)]) * r.X[static_cast<size_t>(i * d + b)];
+        norm_b += double(r.X[static_cast<size_t>(i * d + b)]) * r.X[static_cast<size_t>(i * d + b)];
+      }
+      EXPECT_LT(std::fabs(dot) / std::sqrt(norm_a * norm_b), 1e-5) << "components " << a << ", " << b;
+    }
+  }
+}
 
 TEST(ScibMetrics, RealEmbeddingAgreesWithReferences) {
   const auto& r = bmfm::test::real_embedding();

@@ -23,6 +23,17 @@ inline constexpr const char* kDepthS = "[S]";  // RDA: log1p(input depth)
 inline constexpr const char* kDepthT = "[T]";  // RDA: log1p(target depth)
 }  // namespace tokens
 
+// How `union_genes` orders the union of several gene lists.
+enum class GeneOrder {
+  FirstAppearance,  // list by list, each gene where it first appears: stable when datasets are appended
+  Sorted,           // byte-wise ascending (std::string operator<): independent of the dataset order
+};
+
+// The union of several datasets' gene lists (empty names are an error naming
+// the list and position). Duplicates within or across lists collapse to one.
+std::vector<std::string> union_genes(const std::vector<std::vector<std::string>>& gene_lists,
+                                     GeneOrder order = GeneOrder::FirstAppearance);
+
 struct VocabOptions {
   bool depth_tokens = false;   // add [S] and [T] (RDA)
   int extra_cls_tokens = 0;    // [CLS_1] ... for multiple sequence-level readouts
@@ -39,6 +50,7 @@ class Vocab {
   void save(const std::string& path) const;
 
   int32_t size() const { return static_cast<int32_t>(tokens_.size()); }
+  const std::vector<std::string>& tokens() const { return tokens_; }
   int32_t n_special() const { return n_special_; }
   int32_t n_genes() const { return size() - n_special_; }
   bool is_special(int32_t id) const { return id >= 0 && id < n_special_; }
