@@ -47,11 +47,13 @@ void compute_bin_edges(const float* values, size_t n, const BinningParams& p, Bi
   check(p);
   e.edges.clear();
   if (p.method != BinningMethod::Percentile && p.method != BinningMethod::ScGpt) return;
-  e.sorted.clear();
+  // Sort as float (half the bytes), then widen: the values are floats anyway.
+  e.sorted_values.clear();
   for (size_t i = 0; i < n; ++i)
-    if (values[i] > 0.0f) e.sorted.push_back(static_cast<double>(values[i]));
-  if (e.sorted.empty()) return;  // nothing to bin: every value lands in bin 0
-  std::sort(e.sorted.begin(), e.sorted.end());
+    if (values[i] > 0.0f) e.sorted_values.push_back(values[i]);
+  if (e.sorted_values.empty()) return;  // nothing to bin: every value lands in bin 0
+  std::sort(e.sorted_values.begin(), e.sorted_values.end());
+  e.sorted.assign(e.sorted_values.begin(), e.sorted_values.end());
   const size_t m = e.sorted.size();
   if (p.method == BinningMethod::Percentile) {
     for (int32_t i = 0; i < p.n_bins; ++i)
@@ -93,6 +95,10 @@ void digitize_values(const float* values, size_t n, const BinningParams& p, cons
     case BinningMethod::ScGpt: {
       const auto first = e.edges.begin(), last = e.edges.end();
       const bool clip = p.method == BinningMethod::Percentile;
+      // Equal values are common (equal counts) and often adjacent (expression
+      // order): reuse the previous value's digits.
+      double prev = -1;
+      int32_t prev_left = 0, prev_right = 0;
       for (size_t i = 0; i < n; ++i) {
         const double v = values[i];
         if (!(v > 0)) {
@@ -102,12 +108,15 @@ void digitize_values(const float* values, size_t n, const BinningParams& p, cons
         if (e.edges.empty())
           throw std::invalid_argument("digitize_values: no bin edges for a cell with non-zero values "
                                       "(compute_bin_edges was not called on this cell)");
-        // numpy.digitize: right=False counts edges <= v, right=True edges < v.
-        auto left = static_cast<int32_t>(std::upper_bound(first, last, v) - first);
-        if (!clip && p.random_ties) {
-          const auto right = static_cast<int32_t>(std::lower_bound(first, last, v) - first);
-          if (left > right) left = static_cast<int32_t>(std::ceil(rng.uniform() * (right - left) + left));
+        if (v != prev) {
+          // numpy.digitize: right=False counts edges <= v, right=True edges < v.
+          prev = v;
+          prev_left = static_cast<int32_t>(std::upper_bound(first, last, v) - first);
+          prev_right = static_cast<int32_t>(std::lower_bound(first, last, v) - first);
         }
+        int32_t left = prev_left;
+        if (!clip && p.random_ties && left > prev_right)
+          left = static_cast<int32_t>(std::ceil(rng.uniform() * (prev_right - left) + left));
         bins[i] = std::clamp(left, 1, top);
       }
       return;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "log1p_normalize.h"
+
 namespace bmfm::data {
 
 namespace {
@@ -14,7 +16,7 @@ void log1p_normalize(const float* x, size_t n, double total, double target_sum, 
     for (size_t i = 0; i < n; ++i) out[i] = 0.0f;
     return;
   }
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(std::log1p(static_cast<double>(x[i]) / total * target_sum));
+  detail::log1p_normalize(x, n, total, target_sum, out);
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "log1p_normalize.h"
 
 namespace bmfm::data {
 
@@ -118,7 +121,7 @@ void normalize_log1p(GeneSeq& seq, double target_sum) {
     std::fill(seq.values.begin(), seq.values.end(), 0.0f);
     return;
   }
-  for (float& v : seq.values) v = static_cast<float>(std::log1p(static_cast<double>(v) / total * target_sum));
+  detail::log1p_normalize(seq.values.data(), seq.size(), total, target_sum, seq.values.data());
 }
 
 double median_of(std::vector<double> totals) {
@@ -145,14 +148,21 @@ void order_random(GeneSeq& seq, Rng& rng, StepScratch&) {
 }
 
 void order_by_expression(GeneSeq& seq, StepScratch& scratch) {
-  auto& order = identity(scratch, seq.size());
-  const float* v = seq.values.data();
-  const int32_t* g = seq.genes.data();
-  std::sort(order.begin(), order.end(), [v, g](uint32_t a, uint32_t b) {
-    if (v[a] != v[b]) return v[a] > v[b];
-    return g[a] < g[b];
-  });
-  apply_order(seq, order.data(), order.size(), scratch);
+  // One 64-bit key per position: the bits of a non-negative float order like
+  // the float, so (~bits, gene) ascending is (value descending, gene ascending).
+  const size_t n = seq.size();
+  auto& keyed = scratch.keyed;
+  keyed.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &seq.values[i], sizeof bits);
+    keyed[i] = {(static_cast<uint64_t>(~bits) << 32) | static_cast<uint32_t>(seq.genes[i]), static_cast<uint32_t>(i)};
+  }
+  std::sort(keyed.begin(), keyed.end());
+  auto& order = scratch.order;
+  order.resize(n);
+  for (size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+  apply_order(seq, order.data(), n, scratch);
 }
 
 void order_by_rank(GeneSeq& seq, const std::vector<float>& rank, StepScratch& scratch) {

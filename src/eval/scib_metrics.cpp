@@ -62,7 +62,8 @@ ScibMetrics scib_metrics(const EmbeddingView& emb_in, const std::vector<int32_t>
   m.knn_exact = knn.exact;
   m.times.knn_s = watch.lap();
 
-  const SparseGraph graph = umap_connectivities(knn, opts.connectivity);
+  m.connectivities = umap_connectivities(knn, opts.connectivity);
+  const SparseGraph& graph = m.connectivities;
   m.times.connectivity_s = watch.lap();
 
   ResolutionSweep sweep = leiden_optimal_resolution(graph, labels, opts.resolutions, opts.leiden);

@@ -417,14 +417,15 @@ TEST(TransformPipeline, StepsRunInTheDocumentedOrder) {
   TransformPipeline p(cfg, vocab);
   EXPECT_EQ(p.gene_budget(), 4u);
   // raw {1, 4, 2, 8, 5} of genes {5..9}: normalised over ALL five (total 20), ordered
-  // 8 (9), 5 (8), 4 (6), 2 (7), 1 (5); truncated to 4; top-1 dropped -> 8, 6, 7; padded with 1 zero.
+  // gene 8 (8), 9 (5), 6 (4), 7 (2), 5 (1); truncated to 4: 8, 9, 6, 7; top-1 (gene 8) dropped:
+  // 9, 6, 7; padded with 1 zero.
   CellRecord cell{3, {5, 6, 7, 8, 9}, {1, 4, 2, 8, 5}, {}};
   TransformWorkspace ws;
   TransformOutput out;
   Rng rng = cell_rng(1, 0, cell.cell_index);
   p.apply(cell, rng, ws, out);
   ASSERT_EQ(out.genes.size(), 4u);
-  EXPECT_EQ(std::vector<int32_t>(out.genes.begin(), out.genes.begin() + 3), (std::vector<int32_t>{8, 6, 7}));
+  EXPECT_EQ(std::vector<int32_t>(out.genes.begin(), out.genes.begin() + 3), (std::vector<int32_t>{9, 6, 7}));
   EXPECT_GE(out.genes[3], 10);  // a zero: not one of the cell's genes, even the dropped/truncated ones
   EXPECT_FLOAT_EQ(out.values[0], static_cast<float>(std::log1p(5.0 / 20 * 1e4)));
   EXPECT_FLOAT_EQ(out.values[2], static_cast<float>(std::log1p(2.0 / 20 * 1e4)));
@@ -480,7 +481,10 @@ TEST(TransformPipeline, ConfigRulesAreErrorsNamingTheKey) {
             std::string::npos);
   EXPECT_NE(err({"dropout.rate=1.5"}).find("transforms.dropout.rate"), std::string::npos);
   EXPECT_NE(err({"order.mode=chromosomal"}).find("order.locations_file"), std::string::npos);
-  EXPECT_NE(err({"dropout.rat=0.5"}).find("dropout.rate"), std::string::npos);  // misspelt key: closest suggested
+  // A misspelt key names itself and the closest valid one.
+  EXPECT_NE(err({"dropout.rat=0.5"}).find("unknown key 'transforms.dropout.rat' (from <command line>); did you mean "
+                                          "'rate'?"),
+            std::string::npos);
   // Programmatic configs get the same rules (no file:line to name).
   TransformConfig c;
   c.rda.mode = "downsample";

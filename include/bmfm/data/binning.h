@@ -47,7 +47,8 @@ struct BinningParams {
 // Per-cell bin edges (percentile / scgpt), reusable across cells.
 struct BinEdges {
   std::vector<double> edges;
-  std::vector<double> sorted;  // scratch
+  std::vector<double> sorted;         // scratch
+  std::vector<float> sorted_values;   // scratch
 };
 
 // numpy.quantile(x, q) with the default "linear" method, `sorted` ascending.

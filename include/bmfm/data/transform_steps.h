@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "bmfm/data/gene_locations.h"
@@ -52,6 +53,7 @@ class GeneSet {
 // Reusable buffers for the steps; sized on first use.
 struct StepScratch {
   std::vector<uint64_t> keys;
+  std::vector<std::pair<uint64_t, uint32_t>> keyed;
   std::vector<uint32_t> order;
   std::vector<double> weights;
   std::vector<int32_t> picked;      // zero padding: chosen zero genes

@@ -50,6 +50,7 @@ struct ScibMetrics {
   int32_t n_clusters = 0;
   std::vector<double> resolutions, nmi_per_resolution;
   std::vector<int32_t> clusters;     // (n_obs) the kept Leiden clustering
+  SparseGraph connectivities;        // the fuzzy kNN graph (reused for the report's UMAP)
   ScibTimes times;
 };
 
@@ -58,7 +59,7 @@ struct ScibMetrics {
 ScibMetrics scib_metrics(const EmbeddingView& emb, const std::vector<int32_t>& labels,
                          const std::vector<int32_t>& batches, const ScibOptions& opts = {});
 
-// All fields except `clusters`.
+// All fields except `clusters` and `connectivities`.
 void to_json(nlohmann::json& j, const ScibTimes& t);
 void to_json(nlohmann::json& j, const ScibMetrics& m);
 
