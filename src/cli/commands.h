@@ -13,6 +13,7 @@ using Run = std::function<int()>;  // returns the process exit code
 Run add_info_command(CLI::App& app);
 Run add_simulate_command(CLI::App& app);
 Run add_inspect_command(CLI::App& app);
+Run add_benchmark_command(CLI::App& app);
 Run add_qc_command(CLI::App& app);
 
 }  // namespace bmfm::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   commands["info"] = add_info_command(app);
   commands["simulate"] = add_simulate_command(app);
   commands["inspect"] = add_inspect_command(app);
+  commands["benchmark"] = add_benchmark_command(app);
   commands["qc"] = add_qc_command(app);
 
   try {

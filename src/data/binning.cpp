@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "radix_sort.h"
 
 namespace bmfm::data {
 
@@ -43,18 +46,12 @@ double linspace_at(double stop, int32_t k, int32_t i) {
 
 }  // namespace
 
-void compute_bin_edges(const float* values, size_t n, const BinningParams& p, BinEdges& e) {
-  check(p);
-  e.edges.clear();
-  if (p.method != BinningMethod::Percentile && p.method != BinningMethod::ScGpt) return;
-  // Sort as float (half the bytes), then widen: the values are floats anyway.
-  e.sorted_values.clear();
-  for (size_t i = 0; i < n; ++i)
-    if (values[i] > 0.0f) e.sorted_values.push_back(values[i]);
-  if (e.sorted_values.empty()) return;  // nothing to bin: every value lands in bin 0
-  std::sort(e.sorted_values.begin(), e.sorted_values.end());
-  e.sorted.assign(e.sorted_values.begin(), e.sorted_values.end());
+namespace {
+
+// Edges from e.sorted (the cell's non-zero values, ascending).
+void edges_from_sorted(const BinningParams& p, BinEdges& e) {
   const size_t m = e.sorted.size();
+  if (m == 0) return;  // nothing to bin: every value lands in bin 0
   if (p.method == BinningMethod::Percentile) {
     for (int32_t i = 0; i < p.n_bins; ++i)
       e.edges.push_back(quantile_linear(e.sorted.data(), m, linspace_at(100.0, p.n_bins, i) / 100.0));
@@ -62,6 +59,46 @@ void compute_bin_edges(const float* values, size_t n, const BinningParams& p, Bi
     for (int32_t i = 0; i < p.n_bins - 1; ++i)
       e.edges.push_back(quantile_linear(e.sorted.data(), m, linspace_at(1.0, p.n_bins - 1, i)));
   }
+}
+
+bool uses_edges(const BinningParams& p) {
+  return p.method == BinningMethod::Percentile || p.method == BinningMethod::ScGpt;
+}
+
+}  // namespace
+
+void compute_bin_edges(const float* values, size_t n, const BinningParams& p, BinEdges& e) {
+  check(p);
+  e.edges.clear();
+  e.sorted.clear();
+  if (!uses_edges(p)) return;
+  // Sort as float (half the bytes), then widen: the values are floats anyway.
+  e.sorted_values.clear();
+  for (size_t i = 0; i < n; ++i)
+    if (values[i] > 0.0f) e.sorted_values.push_back(values[i]);
+  // Positive floats order like their bit patterns.
+  detail::radix_sort(e.sorted_values, e.sorted_tmp, [](float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return static_cast<uint64_t>(bits);
+  }, 4);
+  e.sorted.assign(e.sorted_values.begin(), e.sorted_values.end());
+  edges_from_sorted(p, e);
+}
+
+void compute_bin_edges_descending(const float* values, size_t n, const BinningParams& p, BinEdges& e) {
+  check(p);
+  e.edges.clear();
+  e.sorted.clear();
+  if (!uses_edges(p)) return;
+  for (size_t i = n; i > 0; --i) {
+    const float v = values[i - 1];
+    if (!(v > 0.0f)) continue;
+    if (!e.sorted.empty() && v < e.sorted.back())
+      throw std::invalid_argument("compute_bin_edges_descending: values are not in descending order");
+    e.sorted.push_back(v);
+  }
+  edges_from_sorted(p, e);
 }
 
 void digitize_values(const float* values, size_t n, const BinningParams& p, const BinEdges& e, Rng& rng,
@@ -95,25 +132,33 @@ void digitize_values(const float* values, size_t n, const BinningParams& p, cons
     case BinningMethod::ScGpt: {
       const auto first = e.edges.begin(), last = e.edges.end();
       const bool clip = p.method == BinningMethod::Percentile;
-      // Equal values are common (equal counts) and often adjacent (expression
-      // order): reuse the previous value's digits.
-      double prev = -1;
-      int32_t prev_left = 0, prev_right = 0;
+      // A cell has few distinct values (they come from small integer counts):
+      // a small direct-mapped cache of value -> digits saves most searches.
+      constexpr int kSlots = 128;
+      struct Slot {
+        uint32_t bits = 0xffffffffu;  // no non-negative float has these bits
+        int32_t left = 0, right = 0;
+      } cache[kSlots];
       for (size_t i = 0; i < n; ++i) {
-        const double v = values[i];
-        if (!(v > 0)) {
+        const float vf = values[i];
+        if (!(vf > 0.0f)) {
           bins[i] = 0;
           continue;
         }
         if (e.edges.empty())
           throw std::invalid_argument("digitize_values: no bin edges for a cell with non-zero values "
                                       "(compute_bin_edges was not called on this cell)");
-        if (v != prev) {
+        uint32_t bits;
+        std::memcpy(&bits, &vf, sizeof bits);
+        Slot& slot = cache[(bits * 0x9E3779B1u) >> 25];
+        if (slot.bits != bits) {
           // numpy.digitize: right=False counts edges <= v, right=True edges < v.
-          prev = v;
-          prev_left = static_cast<int32_t>(std::upper_bound(first, last, v) - first);
-          prev_right = static_cast<int32_t>(std::lower_bound(first, last, v) - first);
+          const double v = vf;
+          slot.bits = bits;
+          slot.left = static_cast<int32_t>(std::upper_bound(first, last, v) - first);
+          slot.right = static_cast<int32_t>(std::lower_bound(first, last, v) - first);
         }
+        const int32_t prev_left = slot.left, prev_right = slot.right;
         int32_t left = prev_left;
         if (!clip && p.random_ties && left > prev_right)
           left = static_cast<int32_t>(std::ceil(rng.uniform() * (prev_right - left) + left));

@@ -73,7 +73,8 @@ void Collator::check_cell(const TransformedCell& cell) const {
     throw std::invalid_argument(fmt::format(
         "collator: cell {}: WCED targets are on but the cell has no raw record (TransformedCell::raw)",
         cell.cell_index));
-  const bool random = masker_.masks_genes() || masker_.masks_expressions() || (wced_ && wced_->config().zeros == "sampled");
+  const bool random =
+      masker_.masks_genes() || masker_.masks_expressions() || (wced_ && wced_->config().zeros == "sampled");
   if (random && cell.cell_index < 0)
     throw std::invalid_argument(fmt::format(
         "collator: cell_index {} is unset; it seeds the cell's masking / WCED stream", cell.cell_index));

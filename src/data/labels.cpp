@@ -86,7 +86,8 @@ std::vector<std::string> classification_classes(const std::vector<const io::Colu
     std::vector<uint8_t> seen(first.categories.size(), 0);
     for (const io::Column* c : cols)
       for (int64_t i = 0; i < c->size(); ++i)
-        if (value_of(*c, i, cfg.silent_values, text) == State::Value) seen[static_cast<size_t>(c->codes[static_cast<size_t>(i)])] = 1;
+        if (value_of(*c, i, cfg.silent_values, text) == State::Value)
+          seen[static_cast<size_t>(c->codes[static_cast<size_t>(i)])] = 1;
     std::vector<std::string> out;
     for (size_t k = 0; k < seen.size(); ++k)
       if (seen[k]) out.push_back(first.categories[k]);
@@ -198,7 +199,8 @@ LabelDictionary LabelDictionary::build(const std::vector<const io::DataFrame*>& 
               "label column '{}' of {} is a regression target but holds {} values; regression needs a numeric column",
               cfg.name, what, c->dtype));
     } else {
-      col.classes = col.kind == LabelKind::MultiLabel ? multilabel_classes(cols, cfg) : classification_classes(cols, cfg);
+      col.classes =
+          col.kind == LabelKind::MultiLabel ? multilabel_classes(cols, cfg) : classification_classes(cols, cfg);
       if (col.classes.empty())
         throw std::invalid_argument(fmt::format(
             "label column '{}' of {} has no non-missing, non-silenced values: nothing to learn", cfg.name, what));

@@ -87,9 +87,10 @@ MaskCounts Masker::apply(const TransformedCell& cell, const RowLayout& lay, int6
   const double pg = p_genes_, pe = p_expr_, mr = config_.mask_ratio, sr = config_.switch_ratio;
 
   auto expr_label = [&](int64_t i, size_t pos) {
-    if (labels.expr_label_ids) labels.expr_label_ids[pos] = field_token::kFirstValue + cell.expr_bins[static_cast<size_t>(i)];
+    const auto k = static_cast<size_t>(i);
+    if (labels.expr_label_ids) labels.expr_label_ids[pos] = field_token::kFirstValue + cell.expr_bins[k];
     if (labels.expr_label_values) {
-      labels.expr_label_values[pos] = has_label_expr ? cell.label_expressions[static_cast<size_t>(i)] : cell.expr_values[static_cast<size_t>(i)];
+      labels.expr_label_values[pos] = has_label_expr ? cell.label_expressions[k] : cell.expr_values[k];
       labels.expr_label_mask[pos] = 1;
     }
   };

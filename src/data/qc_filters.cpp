@@ -67,7 +67,7 @@ QcResult qc_cells(const MatrixSource& src, const io::DataFrame& var, const QcCon
   r.metrics = compute_cell_metrics(src, gene_flags(names, cfg.mt_prefixes, cfg.ribo_prefixes),
                                    stream_options(cfg, !needs_counts.empty()));
   if (!r.metrics.not_counts.empty())
-    spdlog::warn("{} does not hold raw counts, so total_counts and the other QC metrics are not counts ({})", src.what,
+    spdlog::warn("{} does not hold raw counts ({}): total_counts and the other QC metrics are not counts", src.what,
                  r.metrics.not_counts);
   if ((cfg.max_mt_fraction || cfg.iqr.enabled) && r.metrics.n_mt_genes == 0)
     spdlog::warn("no gene of {} starts with a mitochondrial prefix ({}); pct_counts_mt is 0 for every cell{}", src.what,

@@ -82,6 +82,8 @@ MatrixSource matrix_source(const io::H5adReader& reader, const std::string& key)
   s.row_streamable = info.encoding != io::MatrixInfo::Encoding::Csc;
   if (!s.row_streamable)
     spdlog::warn("{} is stored as CSC, whose rows cannot be read in chunks: QC reads it whole", s.what);
+  s.alternatives = "X";
+  for (const auto& l : reader.layer_names()) s.alternatives += ", layers/" + l;
   const io::H5adReader* r = &reader;
   s.read = [r, key](int64_t b, int64_t e) { return r->read_matrix(key, b, e); };
   return s;
@@ -156,6 +158,18 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// "cell row R, gene column C holds V (why)" for the first non-count value of chunk row r.
+std::string first_non_count(const io::CsrMatrix& chunk, int64_t r, int64_t row0) {
+  for (int64_t k = chunk.indptr[static_cast<size_t>(r)]; k < chunk.indptr[static_cast<size_t>(r) + 1]; ++k) {
+    const float v = chunk.data[static_cast<size_t>(k)];
+    if (is_count(v)) continue;
+    const char* why = std::isnan(v) ? "NaN" : !std::isfinite(v) ? "infinite" : v < 0 ? "negative" : "not an integer";
+    return fmt::format("cell row {}, gene column {} holds {} ({})", row0 + r, chunk.indices[static_cast<size_t>(k)], v,
+                       why);
+  }
+  return "a value that is not a count";
+}
+
 }  // namespace
 
 CellMetrics compute_cell_metrics(const MatrixSource& src, const std::vector<uint8_t>& flags, const StreamOptions& opt) {
@@ -210,13 +224,13 @@ CellMetrics compute_cell_metrics(const MatrixSource& src, const std::vector<uint
       }
     }
     if (first_bad >= 0 && m.not_counts.empty()) {
-      try {
-        io::require_counts(chunk, src.what, row0);
-      } catch (const io::FormatError& e) {
-        if (!opt.require_counts_for.empty())
-          throw io::FormatError(fmt::format("QC rule(s) {} need raw counts: {}", join(opt.require_counts_for), e.what()));
-        m.not_counts = e.what();
-      }
+      m.not_counts = first_non_count(chunk, first_bad, row0);
+      if (!opt.require_counts_for.empty())
+        throw io::FormatError(fmt::format(
+            "{} does not hold raw counts ({}), and QC rule(s) {} need raw counts: point qc.matrix at the counts{} or "
+            "turn those rules off",
+            src.what, m.not_counts, join(opt.require_counts_for),
+            src.alternatives.empty() ? "" : " (this file has: " + src.alternatives + ")"));
     }
   });
   m.gene_n_cells.assign(G, 0);

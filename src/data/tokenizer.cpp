@@ -23,7 +23,8 @@ using Problem = std::optional<std::pair<std::string, std::string>>;
 Problem field_problem(const FieldConfig& f) {
   const std::string& n = f.name;
   if (n != "genes" && n != "expressions" && n != "perturbations" && n != "label_expressions")
-    return std::pair{"name", fmt::format("'{}' is not one of: genes, expressions, perturbations, label_expressions", n)};
+    return std::pair{"name",
+                     fmt::format("'{}' is not one of: genes, expressions, perturbations, label_expressions", n)};
   if (n == "expressions") {
     if (f.tokenize != "binned" && f.tokenize != "continuous")
       return std::pair{"tokenize", fmt::format("the expressions field needs tokenize: binned or continuous, got '{}'",
@@ -187,8 +188,15 @@ void Tokenizer::validate(const TransformedCell& cell) const {
     require_size(cell, "expr_bins", cell.expr_bins.size(), n);
     for (size_t i = 0; i < n; ++i)
       if (cell.expr_bins[i] < 0 || cell.expr_bins[i] >= n_bins_)
-        cell_error(cell, fmt::format("expr_bins[{}] = {} is outside [0, n_values = {})", i, cell.expr_bins[i], n_bins_));
+        cell_error(cell,
+                   fmt::format("expr_bins[{}] = {} is outside [0, n_values = {})", i, cell.expr_bins[i], n_bins_));
   }
+  if (!expr_continuous_)
+    require_empty(cell, "expr_values", cell.expr_values.size(),
+                  "the expressions field is not configured as tokenize: continuous (leave the array empty)");
+  if (!expr_binned_)
+    require_empty(cell, "expr_bins", cell.expr_bins.size(),
+                  "the expressions field is not configured as tokenize: binned (leave the array empty)");
   if (has_perturbations_) {
     require_size(cell, "perturbations", cell.perturbations.size(), n);
     for (size_t i = 0; i < n; ++i)

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "log1p_normalize.h"
+#include "radix_sort.h"
 
 namespace bmfm::data {
 
@@ -158,7 +159,7 @@ void order_by_expression(GeneSeq& seq, StepScratch& scratch) {
     std::memcpy(&bits, &seq.values[i], sizeof bits);
     keyed[i] = {(static_cast<uint64_t>(~bits) << 32) | static_cast<uint32_t>(seq.genes[i]), static_cast<uint32_t>(i)};
   }
-  std::sort(keyed.begin(), keyed.end());
+  detail::radix_sort(keyed, scratch.keyed_tmp, [](const std::pair<uint64_t, uint32_t>& x) { return x.first; }, 8);
   auto& order = scratch.order;
   order.resize(n);
   for (size_t i = 0; i < n; ++i) order[i] = keyed[i].second;

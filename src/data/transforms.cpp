@@ -331,15 +331,19 @@ void TransformPipeline::apply(int64_t cell_index, const int32_t* genes, const fl
     }
     normalize_log1p(seq, target);
   }
-  // Percentile / scGPT bins come from the whole cell, before any position is dropped.
-  if (binning_.method == BinningMethod::Percentile || binning_.method == BinningMethod::ScGpt)
-    compute_bin_edges(seq.values.data(), seq.size(), binning_, ws.bin_edges);
+  // Percentile / scGPT bins come from the whole cell, before any position is
+  // dropped (after expression ordering the values are sorted already: reuse that).
+  const bool cell_edges = binning_.method == BinningMethod::Percentile || binning_.method == BinningMethod::ScGpt;
+  if (cell_edges && order_ != Order::Expression) compute_bin_edges(seq.values.data(), seq.size(), binning_, ws.bin_edges);
 
   // (2) ordering
   switch (order_) {
     case Order::None: break;
     case Order::Random: order_random(seq, rng, ws.steps); break;
-    case Order::Expression: order_by_expression(seq, ws.steps); break;
+    case Order::Expression:
+      order_by_expression(seq, ws.steps);
+      if (cell_edges) compute_bin_edges_descending(seq.values.data(), seq.size(), binning_, ws.bin_edges);
+      break;
     case Order::Rank:
       if (!ctx.gene_ranks || ctx.gene_ranks->size() != static_cast<size_t>(vocab_size_))
         throw std::invalid_argument(fmt::format(

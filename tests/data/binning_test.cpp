@@ -3,7 +3,9 @@
 // numpy (tests/data/transforms_expected.py).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "bmfm/data/binning.h"
@@ -323,4 +325,21 @@ TEST(Binning, EdgesComeFromTheWholeCellNotTheTruncatedInput) {
   p.apply(CellRecord{0, {5, 6, 7, 8, 9}, {1, 2, 3, 4, 5}, {}}, rng, ws, out);
   EXPECT_EQ(out.genes, (std::vector<int32_t>{9, 8}));
   EXPECT_EQ(out.bins, (std::vector<int32_t>{3, 2}));
+}
+
+TEST(Binning, DescendingInputGivesTheSameEdges) {
+  const std::vector<float> v = {0.5f, 3, 0, 2, 2, 7, 1, 0, 4};
+  std::vector<float> desc = v;
+  std::sort(desc.begin(), desc.end(), std::greater<float>());
+  for (auto m : {BinningMethod::Percentile, BinningMethod::ScGpt}) {
+    auto p = params(m, 6);
+    BinEdges a, b;
+    compute_bin_edges(v.data(), v.size(), p, a);
+    compute_bin_edges_descending(desc.data(), desc.size(), p, b);
+    EXPECT_EQ(a.edges, b.edges);
+    EXPECT_FALSE(a.edges.empty());
+  }
+  auto p = params(BinningMethod::ScGpt, 6);
+  BinEdges e;
+  EXPECT_THROW(compute_bin_edges_descending(v.data(), v.size(), p, e), std::invalid_argument);
 }

@@ -143,7 +143,8 @@ TEST(Masker, BinnedSwitchDrawsUniformBins) {
       EXPECT_EQ(batch.gene_ids[pos], cells[static_cast<size_t>(b)].genes[static_cast<size_t>(i)]);
       if (batch.expr_label_ids[pos] == -100) continue;
       ++changed;
-      EXPECT_EQ(batch.expr_label_ids[pos], field_token::kFirstValue + cells[static_cast<size_t>(b)].expr_bins[static_cast<size_t>(i)]);
+      const int32_t bin = cells[static_cast<size_t>(b)].expr_bins[static_cast<size_t>(i)];
+      EXPECT_EQ(batch.expr_label_ids[pos], field_token::kFirstValue + bin);
       const int32_t tok = batch.expr_token_ids[pos];
       ASSERT_GE(tok, field_token::kFirstValue);
       ASSERT_LT(tok, field_token::kFirstValue + 10);

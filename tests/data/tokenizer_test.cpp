@@ -172,6 +172,10 @@ TEST(Tokenizer, ValidateNamesTheCellAndTheProblem) {
   c.has_depth = true;
   EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "vocabulary has none");
 
+  c.has_depth = false;
+  c.expr_values = {1.0f, 2.0f};  // a representation the field does not use is an error, not ignored
+  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "expr_values has 2 entries but the expressions field");
+
   const Tokenizer cont(vocab, config_with({{"genes", "", 0, 0}, {"expressions", "continuous", 0, 0}}));
   auto nan_cell = continuous_cell(3, {5}, {std::nanf("")});
   EXPECT_HAS(invalid_argument_of([&] { cont.validate(nan_cell); }), "expr_values[0] = nan is not finite");
@@ -184,7 +188,8 @@ TEST(Tokenizer, ConstructorRejectsBadConfigs) {
              "the genes field is required");
   EXPECT_HAS(invalid_argument_of([&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}}, 20, 8)); }),
              "must divide max_length (20)");
-  EXPECT_HAS(invalid_argument_of([&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}, {"perturbations", "", 2, 0.1}})); }),
+  EXPECT_HAS(invalid_argument_of(
+                 [&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}, {"perturbations", "", 2, 0.1}})); }),
              "only the genes and expressions fields can be masked");
 }
 

@@ -57,11 +57,12 @@ struct Batch {
   std::vector<int64_t> cell_index;  // (B) CellRecord::cell_index of each row
 
   // ---- inputs ----------------------------------------------------------------
-  std::vector<int32_t> gene_ids;          // (B, L) vocabulary ids: [CLS] ([S] [T]) genes [SEP] [PAD]...; masked genes = [MASK]
+  // (B, L) vocabulary ids: [CLS] ([S] [T]) genes [SEP] [PAD]...; masked genes are [MASK]
+  std::vector<int32_t> gene_ids;
   std::vector<uint8_t> pad_mask;          // (B, L) 1 = real token (CLS, depth tokens, genes, SEP), 0 = padding
-  std::vector<int32_t> expr_token_ids;    // (B, L) binned: field_token ids (kFirstValue + bin; specials at CLS/SEP/PAD/MASK)
+  std::vector<int32_t> expr_token_ids;    // (B, L) binned: kFirstValue + bin; field_token specials elsewhere
   std::vector<float> expr_values;         // (B, L) continuous: the value; 0 where expr_special != 0
-  std::vector<uint8_t> expr_special;      // (B, L) 0 = a value (genes and [S]/[T]), else field_token kCls/kSep/kPad/kMask
+  std::vector<uint8_t> expr_special;      // (B, L) 0 = a value (genes, [S] [T]), else kCls/kSep/kPad/kMask
   std::vector<int32_t> perturbation_ids;  // (B, L) field_token ids (kFirstValue + value), specials as expr_special
 
   // ---- MLM labels (positions changed by the masker: masked, switched or kept) ----
@@ -71,13 +72,14 @@ struct Batch {
   std::vector<uint8_t> expr_label_mask;   // (B, L) 1 = expr_label_values holds a target
 
   // ---- WCED targets (whole-cell expression decoder) ------------------------------
-  std::vector<float> wced_values;         // (B, V) log1p(x / total * target_sum) of the raw record, 0 for exposed zeros; -100 where wced_set == kNone
+  // (B, V) log1p(x / total * target_sum) of the raw record, 0 for exposed zeros; -100 where wced_set == kNone
+  std::vector<float> wced_values;
   std::vector<float> wced_is_zero;        // (B, V) 1 if the target value is 0, else 0; -100 where wced_set == kNone
   std::vector<uint8_t> wced_set;          // (B, V) wced_set::kNone / kInput / kNonInput ("all" = kInput or kNonInput)
 
   // ---- sequence-level labels (obs columns) ----------------------------------------
   std::vector<int32_t> class_labels;      // (B, C) class index, -100 = missing / silenced / unseen
-  std::vector<float> multilabel;          // (B, M) multi-hot 0/1 per column block; -100 over a column's block when missing
+  std::vector<float> multilabel;          // (B, M) multi-hot 0/1 per column block; -100 over a missing block
   std::vector<float> regression;          // (B, R) value, -100 where missing
   std::vector<uint8_t> regression_mask;   // (B, R) 1 = regression holds a target
 

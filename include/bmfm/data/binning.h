@@ -48,7 +48,7 @@ struct BinningParams {
 struct BinEdges {
   std::vector<double> edges;
   std::vector<double> sorted;         // scratch
-  std::vector<float> sorted_values;   // scratch
+  std::vector<float> sorted_values, sorted_tmp;  // scratch
 };
 
 // numpy.quantile(x, q) with the default "linear" method, `sorted` ascending.
@@ -56,6 +56,9 @@ double quantile_linear(const double* sorted, size_t n, double q);
 
 // Edges from the cell's values (zeros ignored). No-op for int_cast / log.
 void compute_bin_edges(const float* values, size_t n, const BinningParams& params, BinEdges& edges);
+// The same edges from values already in descending order (e.g. after
+// expression ordering), without sorting them again.
+void compute_bin_edges_descending(const float* values, size_t n, const BinningParams& params, BinEdges& edges);
 // Bins of values[0..n) against edges from compute_bin_edges (of this cell).
 // `rng` is drawn from only by scgpt with random_ties, once per value that
 // equals two or more edges.

@@ -103,6 +103,7 @@ struct MatrixSource {
   int64_t n_rows = 0;
   int64_t n_cols = 0;
   bool row_streamable = true;  // false for CSC, whose row slices read the whole matrix
+  std::string alternatives;    // for messages: the file's other matrices, e.g. "X, layers/counts"
   std::function<io::CsrMatrix(int64_t row_begin, int64_t row_end)> read;
 };
 // `key` is "X" or "layers/<name>"; anything else (raw/X, a missing layer) throws

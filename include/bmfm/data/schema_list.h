@@ -5,7 +5,9 @@
 // by specialising config::detail::Converter for it (the hook convert<V> uses):
 //
 //   namespace bmfm::config::detail {
-//   template <> struct Converter<data::FieldConfig> : data::SchemaItemConverter<data::FieldConfig, data::field_schema> {};
+//   template <>
+//   struct Converter<data::FieldConfig>
+//       : data::SchemaItemConverter<data::FieldConfig, data::field_schema> {};
 //   }
 //
 // Each element is then read strictly (unknown keys, wrong types, checks) with

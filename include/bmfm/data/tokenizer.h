@@ -53,7 +53,8 @@ enum class FieldKind { Genes, Expressions, Perturbations, LabelExpressions };
 
 struct FieldConfig {
   std::string name;          // genes | expressions | perturbations | label_expressions
-  std::string tokenize;      // expressions: binned | continuous; genes / perturbations: token; label_expressions: continuous
+  // expressions: binned | continuous; genes, perturbations: token (or ""); label_expressions: continuous (or "")
+  std::string tokenize;
   int32_t n_values = 0;      // binned expressions: number of bins; perturbations: number of values
   double change_ratio = 0;   // masker: probability that a gene position of this field is changed (genes, expressions)
 };

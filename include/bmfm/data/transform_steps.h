@@ -53,7 +53,7 @@ class GeneSet {
 // Reusable buffers for the steps; sized on first use.
 struct StepScratch {
   std::vector<uint64_t> keys;
-  std::vector<std::pair<uint64_t, uint32_t>> keyed;
+  std::vector<std::pair<uint64_t, uint32_t>> keyed, keyed_tmp;
   std::vector<uint32_t> order;
   std::vector<double> weights;
   std::vector<int32_t> picked;      // zero padding: chosen zero genes

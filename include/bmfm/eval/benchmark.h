@@ -1,0 +1,67 @@
+// Zero-shot benchmark runner: for each dataset and method, build the embedding
+// (a baseline, or an existing obsm entry), score it with the scib metrics and
+// lay out a UMAP for the report. A failure is recorded per (dataset, method)
+// and the rest still run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bmfm/config/schema.h"
+#include "bmfm/eval/baseline.h"
+#include "bmfm/eval/scib_metrics.h"
+
+namespace bmfm::eval {
+
+// One entry of configs/benchmark/datasets/<name>.yaml.
+struct DatasetSpec {
+  std::string name;
+  std::string path;                 // h5ad; "???" in the registry until the user sets it
+  std::string label_key;            // obs column with cell types
+  std::string batch_key;            // obs column with batches
+  std::string counts = "X";         // matrix with raw counts: X or layers/<name> (baselines need counts)
+  std::string split_key;            // obs column for annotation splits (fine-tuning benchmark)
+  std::string description;
+  std::string source;               // where the public file comes from
+};
+const config::Schema<DatasetSpec>& dataset_spec_schema();
+
+struct ZeroShotOptions {
+  std::vector<std::string> methods{"pca"};  // pca | log1p_hvg | obsm:<key>
+  bool l2_normalize = false;                // scGPT scores L2-normalised embeddings
+  std::string knn = "auto";                 // auto | exact | hnsw
+  int64_t exact_below = 8192;
+  bool umap = true;                         // 2-D layouts for report.html
+  int umap_epochs = 0;                      // 0 = umap's default for the size
+  BaselineOptions baseline;
+  uint64_t seed = 0;
+};
+const config::Schema<ZeroShotOptions>& zero_shot_schema();
+
+struct MethodResult {
+  std::string method;
+  std::string error;                // non-empty when this (dataset, method) failed
+  ScibMetrics metrics;
+  double embed_seconds = 0;
+  int64_t n_dims = 0;
+  std::vector<float> umap;          // (n_obs, 2) when requested
+};
+
+struct DatasetResult {
+  DatasetSpec spec;
+  std::string error;                // non-empty when the dataset could not be loaded
+  int64_t n_obs = 0, n_vars = 0;
+  int64_t n_dropped = 0;            // cells without a label or batch
+  std::vector<std::string> label_names, batch_names;
+  std::vector<int32_t> labels, batches;  // (n_obs) codes of the scored cells
+  std::vector<MethodResult> methods;
+};
+
+// `progress(dataset, method, stage)` is called before each stage (may be empty).
+using BenchmarkProgress = std::function<void(const std::string&, const std::string&, const std::string&)>;
+
+DatasetResult run_zero_shot(const DatasetSpec& spec, const ZeroShotOptions& opts, const BenchmarkProgress& progress);
+
+}  // namespace bmfm::eval

@@ -1,0 +1,143 @@
+// `bmfm benchmark`: zero-shot scib metrics of baselines / existing embeddings
+// on registry datasets, written as results.json, results.md and report.html.
+#include <filesystem>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "bmfm/config/schema.h"
+#include "bmfm/eval/benchmark.h"
+#include "bmfm/eval/report.h"
+#include "bmfm/model/runtime.h"
+#include "commands.h"
+#include "common.h"
+
+namespace fs = std::filesystem;
+
+namespace bmfm::cli {
+
+namespace {
+
+struct BenchmarkRun {
+  int64_t seed = 0;
+  int64_t threads = 0;
+  std::string output_dir = "runs/benchmark";
+  std::vector<std::string> datasets;  // registry names (configs/benchmark/datasets/<name>.yaml) or YAML paths
+  eval::ZeroShotOptions zero_shot;
+};
+
+const config::Schema<BenchmarkRun>& benchmark_run_schema() {
+  static const auto schema =
+      config::Schema<BenchmarkRun>("benchmark")
+          .field("seed", &BenchmarkRun::seed, "seed for kNN (hnsw) and UMAP layouts")
+          .field("threads", &BenchmarkRun::threads, "threads; 0 = all available cores")
+          .field("output_dir", &BenchmarkRun::output_dir, "run folder: results.json, results.md, report.html")
+          .field("datasets", &BenchmarkRun::datasets,
+                 "dataset registry names (configs/benchmark/datasets/<name>.yaml) or paths to such YAML files")
+          .section("zero_shot", &BenchmarkRun::zero_shot, eval::zero_shot_schema(), "zero-shot scoring")
+          .check([](const BenchmarkRun& r, const config::Config& cfg, const std::string& prefix) {
+            if (r.datasets.empty()) config::fail(cfg, prefix + "datasets", "needs at least one dataset");
+          });
+  return schema;
+}
+
+// A registry entry is a config file of its own, composed like any other
+// (so it may interpolate ${oc.env:BMFM_DATA_DIR,...}) and read strictly.
+eval::DatasetSpec load_dataset_spec(const std::string& name, const std::vector<std::string>& extra_dirs) {
+  fs::path file;
+  if (name.size() > 5 && name.substr(name.size() - 5) == ".yaml") {
+    file = name;
+  } else {
+    std::vector<std::string> dirs = extra_dirs;
+    for (auto& d : config::default_config_dirs()) dirs.push_back(d);
+    std::vector<std::string> tried;
+    for (const auto& d : dirs) {
+      fs::path p = fs::path(d) / "benchmark" / "datasets" / (name + ".yaml");
+      tried.push_back(p.string());
+      if (fs::exists(p)) {
+        file = p;
+        break;
+      }
+    }
+    if (file.empty()) {
+      std::string available;
+      for (const auto& d : dirs) {
+        fs::path folder = fs::path(d) / "benchmark" / "datasets";
+        if (!fs::is_directory(folder)) continue;
+        for (const auto& e : fs::directory_iterator(folder))
+          if (e.path().extension() == ".yaml") available += " " + e.path().stem().string();
+        break;
+      }
+      throw ConfigError("datasets: no registry entry '" + name + "' (looked for " + tried.front() +
+                        (tried.size() > 1 ? ", ..." : "") + "); available:" + available);
+    }
+  }
+  if (!fs::exists(file)) throw ConfigError("datasets: file not found: " + file.string());
+  config::ComposeRequest req;
+  req.config_file = file.string();
+  req.config_dirs = extra_dirs;
+  req.base = eval::dataset_spec_schema().defaults();
+  auto spec = eval::dataset_spec_schema().read(config::compose(req), "");
+  if (spec.path == "???" || spec.path.empty())
+    throw ConfigError("dataset '" + spec.name + "' (" + file.string() + "): path is not set; download it (" +
+                      (spec.source.empty() ? std::string("see the file") : spec.source) +
+                      ") and pass ++path=... in the registry file or a copy of it");
+  return spec;
+}
+
+}  // namespace
+
+Run add_benchmark_command(CLI::App& app) {
+  auto opts = std::make_shared<CommonOptions>();
+  auto* sub = app.add_subcommand(
+      "benchmark", "Zero-shot scib benchmark (NMI, ARI, ASW, graph connectivity) of baselines / obsm embeddings");
+  add_common_options(sub, *opts);
+  sub->footer("Datasets: configs/benchmark/datasets/*.yaml. Outputs: results.json, results.md, report.html\n"
+              "Config keys:\n" + benchmark_run_schema().help(2));
+  return [opts] {
+    setup_logging(opts->log_level);
+    std::vector<std::string> overrides, plain;
+    split_positionals(opts->positionals, overrides, plain);
+    if (!plain.empty()) throw ConfigError("benchmark takes no positional argument, got '" + plain.front() + "'");
+    auto cfg = compose_for("benchmark", *opts, overrides, benchmark_run_schema().defaults());
+    auto run = benchmark_run_schema().read(cfg, "");
+    if (print_config_requested(*opts, cfg)) return 0;
+    run.zero_shot.seed = static_cast<uint64_t>(run.seed);
+    std::vector<eval::DatasetSpec> specs;
+    for (const auto& name : run.datasets) specs.push_back(load_dataset_spec(name, opts->config_dirs));
+    model::set_num_threads(static_cast<int>(run.threads));
+    prepare_output_dir(run.output_dir, cfg);
+
+    std::vector<eval::DatasetResult> results;
+    int failures = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      auto progress = [&, i](const std::string& dataset, const std::string& method, const std::string& stage) {
+        spdlog::info("[{}/{}] {}{}{}: {}", i + 1, specs.size(), dataset, method.empty() ? "" : " / ", method, stage);
+      };
+      auto r = eval::run_zero_shot(specs[i], run.zero_shot, progress);
+      if (!r.error.empty()) {
+        ++failures;
+        spdlog::error("{}: {}", r.spec.name, r.error);
+      }
+      for (const auto& m : r.methods) {
+        if (!m.error.empty()) {
+          ++failures;
+          spdlog::error("{} / {}: {}", r.spec.name, m.method, m.error);
+        } else {
+          spdlog::info("{} / {}: overall {:.4f} (AvgBio {:.4f}, AvgBatch {:.4f}) in {:.1f} s", r.spec.name, m.method,
+                       m.metrics.overall, m.metrics.avg_bio, m.metrics.avg_batch,
+                       m.embed_seconds + m.metrics.times.total_s);
+        }
+      }
+      results.push_back(std::move(r));
+    }
+    write_text_file(run.output_dir + "/results.json", eval::results_json(results, run.zero_shot));
+    write_text_file(run.output_dir + "/results.md", eval::results_markdown(results));
+    write_text_file(run.output_dir + "/report.html", eval::report_html(results, run.zero_shot));
+    spdlog::info("wrote {}/results.json, results.md, report.html", run.output_dir);
+    if (failures > 0) spdlog::error("{} dataset/method run(s) failed; see results.md", failures);
+    return failures > 0 ? 1 : 0;
+  };
+}
+
+}  // namespace bmfm::cli

@@ -1,0 +1,172 @@
+#include "bmfm/eval/report.h"
+
+#include <cmath>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bmfm/eval/svg_scatter.h"
+
+namespace bmfm::eval {
+
+namespace {
+
+struct MetricColumn {
+  const char* name;
+  double ScibMetrics::*field;
+};
+const MetricColumn kMetrics[] = {{"overall", &ScibMetrics::overall},     {"AvgBio", &ScibMetrics::avg_bio},
+                                 {"AvgBatch", &ScibMetrics::avg_batch},  {"NMI", &ScibMetrics::nmi},
+                                 {"ARI", &ScibMetrics::ari},             {"ASW_label", &ScibMetrics::asw_label},
+                                 {"ASW_batch", &ScibMetrics::asw_batch}, {"graph_conn", &ScibMetrics::graph_conn}};
+
+std::vector<std::string> method_names(const std::vector<DatasetResult>& results) {
+  std::vector<std::string> names;
+  for (const auto& d : results)
+    for (const auto& m : d.methods)
+      if (std::find(names.begin(), names.end(), m.method) == names.end()) names.push_back(m.method);
+  return names;
+}
+
+const MethodResult* find_method(const DatasetResult& d, const std::string& name) {
+  for (const auto& m : d.methods)
+    if (m.method == name) return &m;
+  return nullptr;
+}
+
+std::string cell(const DatasetResult& d, const std::string& method, double ScibMetrics::*field) {
+  if (!d.error.empty()) return "error";
+  const MethodResult* m = find_method(d, method);
+  if (!m) return "";
+  if (!m->error.empty()) return "error";
+  const double v = m->metrics.*field;
+  return std::isnan(v) ? "n/a" : fmt::format("{:.4f}", v);
+}
+
+}  // namespace
+
+std::string results_json(const std::vector<DatasetResult>& results, const ZeroShotOptions& opts) {
+  using nlohmann::json;
+  json j;
+  j["options"] = {{"methods", opts.methods}, {"l2_normalize", opts.l2_normalize}, {"knn", opts.knn},
+                  {"exact_below", opts.exact_below}, {"seed", opts.seed}};
+  j["datasets"] = json::array();
+  for (const auto& d : results) {
+    json jd = {{"name", d.spec.name}, {"path", d.spec.path},         {"label_key", d.spec.label_key},
+               {"batch_key", d.spec.batch_key}, {"n_obs", d.n_obs}, {"n_vars", d.n_vars},
+               {"n_dropped", d.n_dropped},       {"n_labels", d.label_names.size()},
+               {"n_batches", d.batch_names.size()}};
+    if (!d.error.empty()) jd["error"] = d.error;
+    jd["methods"] = json::array();
+    for (const auto& m : d.methods) {
+      json jm = {{"method", m.method}, {"n_dims", m.n_dims}, {"embed_seconds", m.embed_seconds}};
+      if (!m.error.empty())
+        jm["error"] = m.error;
+      else
+        jm["metrics"] = m.metrics;
+      jd["methods"].push_back(jm);
+    }
+    j["datasets"].push_back(jd);
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string results_markdown(const std::vector<DatasetResult>& results) {
+  const auto methods = method_names(results);
+  std::ostringstream o;
+  o << "# Zero-shot benchmark (scib metrics)\n\n";
+  o << "overall = 0.6 AvgBio + 0.4 AvgBatch; AvgBio = mean(NMI, ARI, ASW_label); "
+       "AvgBatch = mean(ASW_batch, graph_conn).\n\n";
+  for (const auto& metric : kMetrics) {
+    o << "## " << metric.name << "\n\n| dataset |";
+    for (const auto& m : methods) o << " " << m << " |";
+    o << "\n|---|";
+    for (size_t i = 0; i < methods.size(); ++i) o << "---|";
+    o << "\n";
+    for (const auto& d : results) {
+      o << "| " << d.spec.name << " |";
+      for (const auto& m : methods) o << " " << cell(d, m, metric.field) << " |";
+      o << "\n";
+    }
+    o << "\n";
+  }
+  bool any_error = false;
+  for (const auto& d : results) {
+    if (!d.error.empty()) {
+      if (!any_error) o << "## Errors\n\n";
+      any_error = true;
+      o << "- " << d.spec.name << ": " << d.error << "\n";
+    }
+    for (const auto& m : d.methods)
+      if (!m.error.empty()) {
+        if (!any_error) o << "## Errors\n\n";
+        any_error = true;
+        o << "- " << d.spec.name << " / " << m.method << ": " << m.error << "\n";
+      }
+  }
+  return o.str();
+}
+
+std::string report_html(const std::vector<DatasetResult>& results, const ZeroShotOptions& opts) {
+  const auto methods = method_names(results);
+  std::ostringstream o;
+  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>bmfm benchmark</title>\n"
+       "<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}"
+       "th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}"
+       "th{background:#f3f3f3}.err{color:#b00}.plots{display:flex;flex-wrap:wrap;gap:12px}"
+       "h2{margin-top:32px;border-bottom:1px solid #ddd}</style></head><body>\n";
+  o << "<h1>bmfm zero-shot benchmark</h1>\n<p>scib metrics: overall = 0.6&nbsp;AvgBio + 0.4&nbsp;AvgBatch. "
+    << (opts.l2_normalize ? "Embeddings L2-normalised before scoring. " : "") << "kNN: " << html_escape(opts.knn)
+    << ", 15 neighbours including the cell itself.</p>\n";
+  for (const auto& metric : kMetrics) {
+    o << "<h3>" << metric.name << "</h3><table><tr><th>dataset</th>";
+    for (const auto& m : methods) o << "<th>" << html_escape(m) << "</th>";
+    o << "</tr>";
+    for (const auto& d : results) {
+      o << "<tr><td>" << html_escape(d.spec.name) << "</td>";
+      for (const auto& m : methods) {
+        std::string c = cell(d, m, metric.field);
+        o << (c == "error" ? "<td class=\"err\">" : "<td>") << c << "</td>";
+      }
+      o << "</tr>";
+    }
+    o << "</table>\n";
+  }
+  for (const auto& d : results) {
+    o << "<h2>" << html_escape(d.spec.name) << "</h2>\n";
+    if (!d.error.empty()) {
+      o << "<p class=\"err\">" << html_escape(d.error) << "</p>\n";
+      continue;
+    }
+    o << fmt::format("<p>{} cells ({} without label/batch dropped), {} genes; {} cell types ({}), {} batches ({}).</p>\n",
+                     d.labels.size(), d.n_dropped, d.n_vars, d.label_names.size(), html_escape(d.spec.label_key),
+                     d.batch_names.size(), html_escape(d.spec.batch_key));
+    for (const auto& m : d.methods) {
+      o << "<h3>" << html_escape(m.method) << "</h3>\n";
+      if (!m.error.empty()) {
+        o << "<p class=\"err\">" << html_escape(m.error) << "</p>\n";
+        continue;
+      }
+      if (m.umap.empty()) continue;
+      o << "<div class=\"plots\">";
+      ScatterSpec s;
+      s.xy = m.umap.data();
+      s.n_obs = static_cast<int64_t>(d.labels.size());
+      s.seed = opts.seed;
+      s.title = m.method + ": " + d.spec.label_key;
+      s.codes = d.labels.data();
+      s.categories = d.label_names;
+      o << svg_scatter(s);
+      s.title = m.method + ": " + d.spec.batch_key;
+      s.codes = d.batches.data();
+      s.categories = d.batch_names;
+      o << svg_scatter(s);
+      o << "</div>\n";
+    }
+  }
+  o << "</body></html>\n";
+  return o.str();
+}
+
+}  // namespace bmfm::eval
