@@ -99,6 +99,8 @@ Run add_qc_command(CLI::App& app) {
       throw std::runtime_error(fmt::format("QC removed every {} of {}; nothing written (see {}/qc_report.md)",
                                            result.n_obs_after() == 0 ? "cell" : "gene", run.input, run.output_dir));
 
+    const auto parent = std::filesystem::path(out).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
     io::write_h5ad(out, data::qc_subset(reader, result, run.qc));
     spdlog::info("wrote {} ({} cells x {} genes)", out, result.n_obs_after(), result.n_vars_after());
     return 0;

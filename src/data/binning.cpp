@@ -77,11 +77,14 @@ void compute_bin_edges(const float* values, size_t n, const BinningParams& p, Bi
   for (size_t i = 0; i < n; ++i)
     if (values[i] > 0.0f) e.sorted_values.push_back(values[i]);
   // Positive floats order like their bit patterns.
-  detail::radix_sort(e.sorted_values, e.sorted_tmp, [](float v) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    return static_cast<uint64_t>(bits);
-  }, 4);
+  detail::radix_sort(
+      e.sorted_values, e.sorted_tmp,
+      [](float v) {
+        uint32_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        return static_cast<uint64_t>(bits);
+      },
+      4);
   e.sorted.assign(e.sorted_values.begin(), e.sorted_values.end());
   edges_from_sorted(p, e);
 }
@@ -146,8 +149,9 @@ void digitize_values(const float* values, size_t n, const BinningParams& p, cons
           continue;
         }
         if (e.edges.empty())
-          throw std::invalid_argument("digitize_values: no bin edges for a cell with non-zero values "
-                                      "(compute_bin_edges was not called on this cell)");
+          throw std::invalid_argument(
+              "digitize_values: no bin edges for a cell with non-zero values "
+              "(compute_bin_edges was not called on this cell)");
         uint32_t bits;
         std::memcpy(&bits, &vf, sizeof bits);
         Slot& slot = cache[(bits * 0x9E3779B1u) >> 25];

@@ -54,8 +54,8 @@ GeneLocations empty_locations(const Vocab& vocab, const std::vector<std::string>
   std::sort(distinct.begin(), distinct.end(), ChromosomeLess());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   if (distinct.size() > 32000)
-    throw std::invalid_argument(fmt::format("gene locations: {} distinct chromosome names (at most 32000)",
-                                            distinct.size()));
+    throw std::invalid_argument(
+        fmt::format("gene locations: {} distinct chromosome names (at most 32000)", distinct.size()));
   loc.chromosome_names = std::move(distinct);
   return loc;
 }

@@ -107,8 +107,8 @@ int64_t resolve_end(const io::H5adReader& reader, int64_t row_begin, int64_t row
   const int64_t n = reader.n_obs();
   const int64_t end = row_end < 0 ? n : row_end;
   if (row_begin < 0 || row_begin > end || end > n)
-    throw std::out_of_range(fmt::format("{}: row range [{}, {}) is outside the {} rows of {}", what, row_begin,
-                                        row_end, n, reader.path()));
+    throw std::out_of_range(
+        fmt::format("{}: row range [{}, {}) is outside the {} rows of {}", what, row_begin, row_end, n, reader.path()));
   if (chunk_rows <= 0) throw std::invalid_argument(fmt::format("{}: chunk_rows must be positive", what));
   return end;
 }

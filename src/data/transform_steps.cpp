@@ -159,7 +159,8 @@ void order_by_expression(GeneSeq& seq, StepScratch& scratch) {
     std::memcpy(&bits, &seq.values[i], sizeof bits);
     keyed[i] = {(static_cast<uint64_t>(~bits) << 32) | static_cast<uint32_t>(seq.genes[i]), static_cast<uint32_t>(i)};
   }
-  detail::radix_sort(keyed, scratch.keyed_tmp, [](const std::pair<uint64_t, uint32_t>& x) { return x.first; }, 8);
+  detail::radix_sort(
+      keyed, scratch.keyed_tmp, [](const std::pair<uint64_t, uint32_t>& x) { return x.first; }, 8);
   auto& order = scratch.order;
   order.resize(n);
   for (size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
@@ -319,11 +320,13 @@ size_t pick_zeros(size_t need, const ZeroPaddingInput& in, bool batch_first, Rng
   size_t got = 0;
   if (batch_first) {
     const GeneSet& batch = *in.batch;
-    got += draw_zeros(batch.genes(), need, [&](int32_t g) { return g < measured.vocab_size() && measured.contains(g); },
-                      rng, s);
-    got += draw_zeros(measured.genes(), need - got, [&](int32_t g) { return !batch.contains(g); }, rng, s);
+    got += draw_zeros(
+        batch.genes(), need, [&](int32_t g) { return g < measured.vocab_size() && measured.contains(g); }, rng, s);
+    got += draw_zeros(
+        measured.genes(), need - got, [&](int32_t g) { return !batch.contains(g); }, rng, s);
   } else {
-    got += draw_zeros(measured.genes(), need, [](int32_t) { return true; }, rng, s);
+    got += draw_zeros(
+        measured.genes(), need, [](int32_t) { return true; }, rng, s);
   }
   return got;
 }

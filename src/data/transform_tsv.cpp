@@ -50,8 +50,8 @@ TsvColumns read_tsv_columns(const std::string& path, const std::vector<std::stri
   for (const auto& n : names) {
     auto it = std::find(t.header.begin(), t.header.end(), n);
     if (it == t.header.end())
-      throw std::runtime_error(fmt::format("{}: no column '{}' in the header; it has: {}", path, n,
-                                           fmt::join(t.header, ", ")));
+      throw std::runtime_error(
+          fmt::format("{}: no column '{}' in the header; it has: {}", path, n, fmt::join(t.header, ", ")));
     at.push_back(static_cast<size_t>(it - t.header.begin()));
   }
   t.columns.resize(names.size());

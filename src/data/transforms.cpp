@@ -65,7 +65,8 @@ std::vector<Violation> violations(const TransformConfig& c) {
     add("order.rank_column", "order.mode 'rank' needs the numeric var column to order by");
   if (c.order.mode == "chromosomal" && c.order.locations_file.empty())
     add("order.locations_file", "order.mode 'chromosomal' needs a gene locations TSV (e.g. hgnc_genes.tsv)");
-  if (c.order.resample && c.order.mode != "chromosomal") add("order.resample", "only applies to order.mode chromosomal");
+  if (c.order.resample && c.order.mode != "chromosomal")
+    add("order.resample", "only applies to order.mode chromosomal");
   if (c.order.resample && c.max_length == 0) add("order.resample", "needs max_length > 0 (the number of draws)");
   if (c.order.resample && rda) add("order.resample", "repeats one gene at several positions; not combinable with RDA");
   probability("dropout.rate", c.dropout.rate);
@@ -128,12 +129,12 @@ const config::Schema<TransformConfig>& transform_schema() {
           .field("keep_unlocated", &O::keep_unlocated, "chromosomal: keep genes without a location, after the rest")
           .field("resample", &O::resample,
                  "chromosomal: UCE repeats: max_length draws with replacement, weights log1p(count)");
-  static const auto dropout = config::Schema<D>("transforms.dropout")
-                                  .field("mode", &D::mode, "(4) none | random | chunk | ordered")
-                                  .field("rate", &D::rate, "random: probability of removing each position")
-                                  .field("chunk_fraction", &D::chunk_fraction,
-                                         "chunk: fraction of positions in the contiguous block removed")
-                                  .field("top_k", &D::top_k, "ordered: remove the k highest-expressed genes");
+  static const auto dropout =
+      config::Schema<D>("transforms.dropout")
+          .field("mode", &D::mode, "(4) none | random | chunk | ordered")
+          .field("rate", &D::rate, "random: probability of removing each position")
+          .field("chunk_fraction", &D::chunk_fraction, "chunk: fraction of positions in the contiguous block removed")
+          .field("top_k", &D::top_k, "ordered: remove the k highest-expressed genes");
   static const auto padding =
       config::Schema<Z>("transforms.zero_padding")
           .field("mode", &Z::mode,
@@ -210,8 +211,8 @@ std::vector<float> ranks_from_var_column(const io::DataFrame& var, const std::st
                                          const GeneMapping& mapping, bool descending) {
   const io::Column& c = var.at(column);
   if (c.kind != io::Column::Kind::Numeric && c.kind != io::Column::Kind::Integer)
-    throw std::invalid_argument(
-        fmt::format("order.rank_column: var column '{}' holds {} values; ranks need a numeric column", column, c.dtype));
+    throw std::invalid_argument(fmt::format(
+        "order.rank_column: var column '{}' holds {} values; ranks need a numeric column", column, c.dtype));
   if (c.size() != mapping.n_vars())
     throw std::invalid_argument(fmt::format("order.rank_column: var column '{}' has {} rows but the mapping has {}",
                                             column, c.size(), mapping.n_vars()));
@@ -247,7 +248,10 @@ E pick(const std::string& v, const std::vector<std::string>& names, std::initial
 }  // namespace
 
 TransformPipeline::TransformPipeline(const TransformConfig& cfg, const Vocab& vocab, TransformResources resources)
-    : cfg_(cfg), res_(std::move(resources)), vocab_size_(vocab.size()), n_special_(vocab.n_special()),
+    : cfg_(cfg),
+      res_(std::move(resources)),
+      vocab_size_(vocab.size()),
+      n_special_(vocab.n_special()),
       all_genes_(vocab.size()) {
   const auto v = violations(cfg);
   if (!v.empty()) throw ConfigError(fmt::format("transforms.{}: {}", v.front().key, v.front().what));
@@ -274,21 +278,24 @@ TransformPipeline::TransformPipeline(const TransformConfig& cfg, const Vocab& vo
 
   if (rda_.mode != RdaMode::None) {
     if (!vocab.depth_s_id() || !vocab.depth_t_id())
-      throw ConfigError("transforms.rda.mode: RDA needs a vocabulary with the [S] and [T] depth tokens "
-                        "(build it with depth_tokens: true)");
+      throw ConfigError(
+          "transforms.rda.mode: RDA needs a vocabulary with the [S] and [T] depth tokens "
+          "(build it with depth_tokens: true)");
   }
   gene_budget_ = cfg.max_length > 0 ? static_cast<size_t>(cfg.max_length) - static_cast<size_t>(n_depth_tokens()) : 0;
   chromosomal_.shuffle_chromosomes = cfg.order.shuffle_chromosomes;
   chromosomal_.keep_unlocated = cfg.order.keep_unlocated;
   chromosomal_.resample_length = cfg.order.resample ? gene_budget_ : 0;
   if (order_ == Order::Chromosomal && res_.locations.empty())
-    throw ConfigError("transforms.order.mode: chromosomal ordering needs gene locations (TransformResources::locations; "
-                      "load_transform_resources reads order.locations_file)");
+    throw ConfigError(
+        "transforms.order.mode: chromosomal ordering needs gene locations (TransformResources::locations; "
+        "load_transform_resources reads order.locations_file)");
   if (!res_.locations.empty() && res_.locations.chromosome.size() != static_cast<size_t>(vocab_size_))
     throw std::invalid_argument("TransformResources::locations was built for a different vocabulary");
   if (cfg.normalize.enabled && !cfg.normalize.gene_medians_file.empty() && res_.gene_medians.empty())
-    throw ConfigError("transforms.normalize.gene_medians_file: set, but no gene medians were loaded "
-                      "(TransformResources::gene_medians; see load_transform_resources)");
+    throw ConfigError(
+        "transforms.normalize.gene_medians_file: set, but no gene medians were loaded "
+        "(TransformResources::gene_medians; see load_transform_resources)");
   if (!res_.gene_medians.empty() && res_.gene_medians.size() != static_cast<size_t>(vocab_size_))
     throw std::invalid_argument("TransformResources::gene_medians was built for a different vocabulary");
   for (int32_t g = n_special_; g < vocab_size_; ++g) all_genes_.insert(g);
@@ -297,8 +304,8 @@ TransformPipeline::TransformPipeline(const TransformConfig& cfg, const Vocab& vo
 void TransformPipeline::apply(const CellRecord& cell, Rng& rng, TransformWorkspace& ws, TransformOutput& out,
                               const CellContext& context) const {
   if (cell.genes.size() != cell.values.size())
-    throw std::invalid_argument(fmt::format("cell {}: {} genes but {} values", cell.cell_index, cell.genes.size(),
-                                            cell.values.size()));
+    throw std::invalid_argument(
+        fmt::format("cell {}: {} genes but {} values", cell.cell_index, cell.genes.size(), cell.values.size()));
   apply(cell.cell_index, cell.genes.data(), cell.values.data(), cell.genes.size(), rng, ws, out, context);
 }
 
@@ -308,13 +315,15 @@ void TransformPipeline::apply(int64_t cell_index, const int32_t* genes, const fl
   seq.assign(genes, values, n);
   for (size_t i = 0; i < n; ++i) {
     if (genes[i] < n_special_ || genes[i] >= vocab_size_)
-      throw std::invalid_argument(fmt::format("cell {}: gene id {} at position {} is not a gene of this vocabulary "
-                                              "(ids {}..{}); was the record built with another vocabulary?",
-                                              cell_index, genes[i], i, n_special_, vocab_size_ - 1));
+      throw std::invalid_argument(
+          fmt::format("cell {}: gene id {} at position {} is not a gene of this vocabulary "
+                      "(ids {}..{}); was the record built with another vocabulary?",
+                      cell_index, genes[i], i, n_special_, vocab_size_ - 1));
     if (!(values[i] >= 0.0f) || !std::isfinite(values[i]))
-      throw std::invalid_argument(fmt::format("cell {}: value {} at position {} (gene id {}) is not a finite "
-                                              "non-negative number",
-                                              cell_index, values[i], i, genes[i]));
+      throw std::invalid_argument(
+          fmt::format("cell {}: value {} at position {} (gene id {}) is not a finite "
+                      "non-negative number",
+                      cell_index, values[i], i, genes[i]));
   }
 
   // (1) normalisation
@@ -334,12 +343,16 @@ void TransformPipeline::apply(int64_t cell_index, const int32_t* genes, const fl
   // Percentile / scGPT bins come from the whole cell, before any position is
   // dropped (after expression ordering the values are sorted already: reuse that).
   const bool cell_edges = binning_.method == BinningMethod::Percentile || binning_.method == BinningMethod::ScGpt;
-  if (cell_edges && order_ != Order::Expression) compute_bin_edges(seq.values.data(), seq.size(), binning_, ws.bin_edges);
+  if (cell_edges && order_ != Order::Expression)
+    compute_bin_edges(seq.values.data(), seq.size(), binning_, ws.bin_edges);
 
   // (2) ordering
   switch (order_) {
-    case Order::None: break;
-    case Order::Random: order_random(seq, rng, ws.steps); break;
+    case Order::None:
+      break;
+    case Order::Random:
+      order_random(seq, rng, ws.steps);
+      break;
     case Order::Expression:
       order_by_expression(seq, ws.steps);
       if (cell_edges) compute_bin_edges_descending(seq.values.data(), seq.size(), binning_, ws.bin_edges);
@@ -351,16 +364,25 @@ void TransformPipeline::apply(int64_t cell_index, const int32_t* genes, const fl
             cell_index));
       order_by_rank(seq, *ctx.gene_ranks, ws.steps);
       break;
-    case Order::Chromosomal: order_chromosomal(seq, res_.locations, chromosomal_, rng, ws.steps); break;
+    case Order::Chromosomal:
+      order_chromosomal(seq, res_.locations, chromosomal_, rng, ws.steps);
+      break;
   }
   // (3) truncation
   if (gene_budget_ > 0) seq.truncate(gene_budget_);
   // (4) dropout
   switch (dropout_) {
-    case Dropout::None: break;
-    case Dropout::Random: dropout_random(seq, cfg_.dropout.rate, rng); break;
-    case Dropout::Chunk: dropout_chunk(seq, cfg_.dropout.chunk_fraction, rng); break;
-    case Dropout::Ordered: dropout_top_k(seq, static_cast<size_t>(cfg_.dropout.top_k), ws.steps); break;
+    case Dropout::None:
+      break;
+    case Dropout::Random:
+      dropout_random(seq, cfg_.dropout.rate, rng);
+      break;
+    case Dropout::Chunk:
+      dropout_chunk(seq, cfg_.dropout.chunk_fraction, rng);
+      break;
+    case Dropout::Ordered:
+      dropout_top_k(seq, static_cast<size_t>(cfg_.dropout.top_k), ws.steps);
+      break;
   }
   // (5) zero-gene padding
   out.n_zero_padded = 0;
@@ -377,9 +399,10 @@ void TransformPipeline::apply(int64_t cell_index, const int32_t* genes, const fl
     in.cell_genes = genes;
     in.n_cell_genes = n;
     if (in.measured->vocab_size() != vocab_size_ || (in.batch && in.batch->vocab_size() != vocab_size_))
-      throw std::invalid_argument(fmt::format("cell {}: CellContext gene sets were built for a vocabulary of another "
-                                              "size than {}",
-                                              cell_index, vocab_size_));
+      throw std::invalid_argument(
+          fmt::format("cell {}: CellContext gene sets were built for a vocabulary of another "
+                      "size than {}",
+                      cell_index, vocab_size_));
     out.n_zero_padded = static_cast<int32_t>(pad_zero_genes(seq, padding_, in, rng, ws.steps));
   }
 

@@ -109,9 +109,7 @@ Vocab Vocab::load(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("vocabulary {}: not valid JSON ({})", path, e.what()));
   }
-  auto fail = [&](const std::string& what) {
-    throw std::runtime_error(fmt::format("vocabulary {}: {}", path, what));
-  };
+  auto fail = [&](const std::string& what) { throw std::runtime_error(fmt::format("vocabulary {}: {}", path, what)); };
   if (!j.is_object()) fail("top level must be a JSON object");
   if (j.value("format", std::string()) != kFormat) fail(fmt::format("\"format\" must be \"{}\"", kFormat));
   if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kVersion)
@@ -135,9 +133,10 @@ Vocab Vocab::load(const std::string& path) {
   for (const auto& s : specials)
     if (s.rfind("[CLS_", 0) == 0) ++options.extra_cls_tokens;
   if (specials != default_specials(options))
-    fail(fmt::format("\"specials\" [{}] are not a list this build writes ([UNK] [SEP] [PAD] [CLS] [MASK], then "
-                     "optional [S] [T], then [CLS_1] ...)",
-                     fmt::join(specials, " ")));
+    fail(
+        fmt::format("\"specials\" [{}] are not a list this build writes ([UNK] [SEP] [PAD] [CLS] [MASK], then "
+                    "optional [S] [T], then [CLS_1] ...)",
+                    fmt::join(specials, " ")));
   Vocab v;
   try {
     v = from_genes(genes, options);
@@ -148,8 +147,8 @@ Vocab Vocab::load(const std::string& path) {
     if (!j["hash"].is_string()) fail("\"hash\" must be a string");
     const auto stored = j["hash"].get<std::string>();
     if (stored != v.hash())
-      fail(fmt::format("stored hash {} does not match its content (hash {}): the file was edited or corrupted",
-                       stored, v.hash()));
+      fail(fmt::format("stored hash {} does not match its content (hash {}): the file was edited or corrupted", stored,
+                       v.hash()));
   }
   return v;
 }

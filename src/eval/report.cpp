@@ -119,20 +119,28 @@ std::string report_html(const std::vector<DatasetResult>& results, const ZeroSho
   o << "<h1>bmfm zero-shot benchmark</h1>\n<p>scib metrics: overall = 0.6&nbsp;AvgBio + 0.4&nbsp;AvgBatch. "
     << (opts.l2_normalize ? "Embeddings L2-normalised before scoring. " : "") << "kNN: " << html_escape(opts.knn)
     << ", 15 neighbours including the cell itself.</p>\n";
-  for (const auto& metric : kMetrics) {
-    o << "<h3>" << metric.name << "</h3><table><tr><th>dataset</th>";
-    for (const auto& m : methods) o << "<th>" << html_escape(m) << "</th>";
-    o << "</tr>";
-    for (const auto& d : results) {
-      o << "<tr><td>" << html_escape(d.spec.name) << "</td>";
-      for (const auto& m : methods) {
+  // One table: a row per (dataset, method), a column per metric.
+  o << "<table><tr><th>dataset</th><th>method</th>";
+  for (const auto& metric : kMetrics) o << "<th>" << metric.name << "</th>";
+  o << "<th>dims</th><th>seconds</th></tr>\n";
+  for (const auto& d : results) {
+    for (const auto& m : methods) {
+      const MethodResult* mr = find_method(d, m);
+      if (!mr && d.error.empty()) continue;
+      o << "<tr><td>" << html_escape(d.spec.name) << "</td><td>" << html_escape(m) << "</td>";
+      for (const auto& metric : kMetrics) {
         std::string c = cell(d, m, metric.field);
         o << (c == "error" ? "<td class=\"err\">" : "<td>") << c << "</td>";
       }
-      o << "</tr>";
+      if (mr && mr->error.empty() && d.error.empty())
+        o << fmt::format("<td>{}</td><td>{:.1f}</td>", mr->n_dims, mr->embed_seconds + mr->metrics.times.total_s);
+      else
+        o << "<td></td><td></td>";
+      o << "</tr>\n";
+      if (!d.error.empty()) break;
     }
-    o << "</table>\n";
   }
+  o << "</table>\n";
   for (const auto& d : results) {
     o << "<h2>" << html_escape(d.spec.name) << "</h2>\n";
     if (!d.error.empty()) {

@@ -20,9 +20,10 @@ const char* kPalette20[] = {"#1f77b4", "#ff7f0e", "#279e68", "#d62728", "#aa40fc
 
 std::string category_colour(size_t i, size_t n_categories) {
   if (n_categories <= 20) return kPalette20[i % 20];
-  // Evenly spaced hues, alternating lightness so neighbours in the legend differ.
-  double h = std::fmod(static_cast<double>(i) * 360.0 / static_cast<double>(n_categories), 360.0);
-  double l = (i % 2 == 0) ? 45.0 : 62.0;
+  // Golden-angle hue steps, cycling lightness: neighbours in the legend get
+  // clearly different colours however many categories there are.
+  double h = std::fmod(static_cast<double>(i) * 137.508, 360.0);
+  double l = 38.0 + 12.0 * static_cast<double>(i % 3);
   return fmt::format("hsl({:.0f},70%,{:.0f}%)", h, l);
 }
 

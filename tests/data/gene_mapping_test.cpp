@@ -66,8 +66,7 @@ TEST(GeneMapping, ExactCaseSensitiveMatchWithReport) {
   EXPECT_EQ(m.unmapped_examples(), (std::vector<std::string>{"X", "a", "<empty>"}));
   EXPECT_EQ(m.vocab_hash(), vocab.hash());
   const auto s = m.summary();
-  EXPECT_NE(s.find("test var: 6 genes, 3 mapped to the vocabulary, 3 unmapped (e.g. X, a, <empty>)"),
-            std::string::npos)
+  EXPECT_NE(s.find("test var: 6 genes, 3 mapped to the vocabulary, 3 unmapped (e.g. X, a, <empty>)"), std::string::npos)
       << s;
   EXPECT_NE(s.find("1 duplicates"), std::string::npos) << s;
 }
@@ -81,7 +80,7 @@ TEST(GeneMapping, SpecialTokenNamesAreNotGenes) {
 TEST(GeneMapping, EnsemblVersionStripping) {
   auto vocab = Vocab::from_genes({"ENSG00000141510", "ENSG00000000003.14", "RP11-34P13.7"});  // 5, 6, 7
   const std::vector<std::string> var = {"ENSG00000141510.16", "ENSG00000000003", "ENSG00000000003.15",
-                                        "RP11-34P13.7", "RP11-34P13", "ENSG00000141510.x"};
+                                        "RP11-34P13.7",       "RP11-34P13",      "ENSG00000141510.x"};
   auto plain = GeneMapping::build(var, vocab);
   EXPECT_EQ(plain.var_to_vocab(), (std::vector<int32_t>{-1, -1, -1, 7, -1, -1}));
   GeneMappingOptions o;
@@ -96,13 +95,12 @@ TEST(GeneMapping, EnsemblVersionStripping) {
     GeneMapping::build({"x"}, ambiguous, o);
     FAIL() << "expected an ambiguity error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("'ENSG00000000003.1' and 'ENSG00000000003.2'"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("'ENSG00000000003.1' and 'ENSG00000000003.2'"), std::string::npos) << e.what();
   }
 }
 
 TEST(GeneMapping, CellRecordsDropUnmappedAndZerosAndSumDuplicates) {
-  auto vocab = Vocab::from_genes({"A", "B", "C"});                 // ids 5, 6, 7
+  auto vocab = Vocab::from_genes({"A", "B", "C"});                // ids 5, 6, 7
   auto m = GeneMapping::build({"B", "X", "A", "B", "C"}, vocab);  // cols -> 6, -1, 5, 6, 7
   // row 0: B=1 X=9 A=2 B(dup)=4 C=0(stored zero) -> B: 1+4=5 (at B's first place), A: 2
   // row 1: C=3 A=1 -> file order kept: C, A

@@ -8,8 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cmath>
+#include <ctime>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <set>
@@ -248,8 +249,8 @@ TEST(TransformOrder, HgncCytobandsOrderRealGenes) {
   auto s = seq_of({5, 6, 7, 8, 9, 10}, {1, 1, 1, 1, 1, 1});
   order_chromosomal(s, loc, natural, rng, scratch);
   // 12: GAPDH; 17: TP53 (p13.1 = -13.1), ERBB2 (q12), BRCA1 (q21.31); MT: MT-CO1
-  EXPECT_EQ(s.genes, (std::vector<int32_t>{vocab.id("GAPDH"), vocab.id("TP53"), vocab.id("ERBB2"),
-                                           vocab.id("BRCA1"), vocab.id("MT-CO1")}));
+  EXPECT_EQ(s.genes, (std::vector<int32_t>{vocab.id("GAPDH"), vocab.id("TP53"), vocab.id("ERBB2"), vocab.id("BRCA1"),
+                                           vocab.id("MT-CO1")}));
   EXPECT_THROW(load_gene_locations(bmfm::test::data_path("genes/hgnc_genes.tsv"), vocab, "gene_name"),
                std::runtime_error);
 }
@@ -448,15 +449,25 @@ TEST(TransformPipeline, RejectsBadCellsNamingThem) {
   TransformWorkspace ws;
   TransformOutput out;
   Rng rng(1);
-  EXPECT_NE(error_of([&] { p.apply(CellRecord{42, {5, 2}, {1, 1}, {}}, rng, ws, out); }).find("cell 42: gene id 2"),
+  EXPECT_NE(error_of([&] {
+              p.apply(CellRecord{42, {5, 2}, {1, 1}, {}}, rng, ws, out);
+            }).find("cell 42: gene id 2"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { p.apply(CellRecord{42, {5, 99}, {1, 1}, {}}, rng, ws, out); }).find("gene id 99"),
+  EXPECT_NE(error_of([&] {
+              p.apply(CellRecord{42, {5, 99}, {1, 1}, {}}, rng, ws, out);
+            }).find("gene id 99"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { p.apply(CellRecord{7, {5}, {-1}, {}}, rng, ws, out); }).find("cell 7: value -1"),
+  EXPECT_NE(error_of([&] {
+              p.apply(CellRecord{7, {5}, {-1}, {}}, rng, ws, out);
+            }).find("cell 7: value -1"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { p.apply(CellRecord{7, {5}, {std::nanf("")}, {}}, rng, ws, out); }).find("not a finite"),
+  EXPECT_NE(error_of([&] {
+              p.apply(CellRecord{7, {5}, {std::nanf("")}, {}}, rng, ws, out);
+            }).find("not a finite"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { p.apply(CellRecord{7, {5}, {1, 2}, {}}, rng, ws, out); }).find("1 genes but 2 values"),
+  EXPECT_NE(error_of([&] {
+              p.apply(CellRecord{7, {5}, {1, 2}, {}}, rng, ws, out);
+            }).find("1 genes but 2 values"),
             std::string::npos);
 }
 
@@ -477,13 +488,15 @@ TEST(TransformPipeline, ConfigRulesAreErrorsNamingTheKey) {
   EXPECT_EQ(err({"rda.mode=downsample", "normalize.enabled=false"}), "");
   EXPECT_NE(err({"order.mode=sorted"}).find("'sorted' is not one of: none, random, expression"), std::string::npos);
   EXPECT_NE(err({"zero_padding.mode=random"}).find("needs max_length > 0"), std::string::npos);
-  EXPECT_NE(err({"rda.mode=equal", "normalize.enabled=false", "binning.method=scgpt"}).find("transforms.binning.method"),
-            std::string::npos);
+  EXPECT_NE(
+      err({"rda.mode=equal", "normalize.enabled=false", "binning.method=scgpt"}).find("transforms.binning.method"),
+      std::string::npos);
   EXPECT_NE(err({"dropout.rate=1.5"}).find("transforms.dropout.rate"), std::string::npos);
   EXPECT_NE(err({"order.mode=chromosomal"}).find("order.locations_file"), std::string::npos);
   // A misspelt key names itself and the closest valid one.
-  EXPECT_NE(err({"dropout.rat=0.5"}).find("unknown key 'transforms.dropout.rat' (from <command line>); did you mean "
-                                          "'rate'?"),
+  EXPECT_NE(err({"dropout.rat=0.5"})
+                .find("unknown key 'transforms.dropout.rat' (from <command line>); did you mean "
+                      "'rate'?"),
             std::string::npos);
   // Programmatic configs get the same rules (no file:line to name).
   TransformConfig c;
@@ -676,4 +689,41 @@ TEST(TransformPipelineBench, Zheng68kNsPerCell) {
     std::printf("[ bench    ] %s: %.0f ns/cell (%.0f genes/cell in, %.0f positions/cell out)\n", s.name, best / n,
                 static_cast<double>(X.nnz()) / static_cast<double>(X.n_rows), static_cast<double>(positions) / n);
   }
+}
+
+TEST(TransformPipeline, ResourcesFromConfigFiles) {
+  const auto dir = bmfm::test::temp_dir("transform_resources");
+  auto vocab = numbered_vocab(3);  // G0..G2 = ids 5..7
+  {
+    std::ofstream(dir + "/medians.tsv") << "gene\tmedian\nG0\t2\nG2\t4\nOTHER\t1\n";
+    std::ofstream(dir + "/loc.tsv") << "gene\tchromosome\tstart\nG0\tchr2\t10\nG1\tchr1\t99\nG2\tchr1\t5\n";
+    std::ofstream(dir + "/bad.tsv") << "gene\tmedian\nG0\tabc\n";
+  }
+  TransformConfig cfg;
+  cfg.normalize.gene_medians_file = dir + "/medians.tsv";
+  cfg.order.mode = "chromosomal";
+  cfg.order.locations_file = dir + "/loc.tsv";
+  cfg.order.locations_gene_column = "gene";
+  cfg.order.shuffle_chromosomes = false;
+  auto res = load_transform_resources(cfg, vocab);
+  ASSERT_EQ(res.gene_medians.size(), 8u);
+  EXPECT_EQ(res.gene_medians[5], 2.0f);
+  EXPECT_TRUE(std::isnan(res.gene_medians[6]));
+  EXPECT_EQ(res.locations.n_located(), 3);
+  TransformPipeline p(cfg, vocab, std::move(res));
+  TransformWorkspace ws;
+  TransformOutput out;
+  Rng rng(1);
+  // G1 has no median: removed. G0 2/2 = 1, G2 8/4 = 2; total 3. Order: chr1 (G2), chr2 (G0).
+  p.apply(CellRecord{0, {5, 6, 7}, {2, 5, 8}, {}}, rng, ws, out);
+  EXPECT_EQ(out.genes, (std::vector<int32_t>{7, 5}));
+  EXPECT_FLOAT_EQ(out.values[0], static_cast<float>(std::log1p(2.0 / 3 * 1e4)));
+  EXPECT_FLOAT_EQ(out.values[1], static_cast<float>(std::log1p(1.0 / 3 * 1e4)));
+  EXPECT_NE(error_of([&] { load_gene_medians(dir + "/bad.tsv", vocab); }).find("row 2: median 'abc'"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { load_gene_medians(dir + "/missing.tsv", vocab); }).find("cannot open"), std::string::npos);
+  // A config naming a medians file with no medians loaded is an error, not a silent skip.
+  TransformConfig only_medians;
+  only_medians.normalize.gene_medians_file = dir + "/medians.tsv";
+  EXPECT_NE(error_of([&] { TransformPipeline(only_medians, vocab); }).find("gene_medians_file"), std::string::npos);
 }

@@ -151,7 +151,9 @@ TEST(Vocab, UnionOfDatasetGenes) {
   const std::vector<std::vector<std::string>> lists = {{"B", "A", "C"}, {"C", "D", "A", "E"}, {"E"}};
   EXPECT_EQ(union_genes(lists), (std::vector<std::string>{"B", "A", "C", "D", "E"}));
   EXPECT_EQ(union_genes(lists, GeneOrder::Sorted), (std::vector<std::string>{"A", "B", "C", "D", "E"}));
-  EXPECT_NE(error_of([] { union_genes({{"A", ""}}); }).find("list 0 has an empty name at position 1"),
+  EXPECT_NE(error_of([] {
+              union_genes({{"A", ""}});
+            }).find("list 0 has an empty name at position 1"),
             std::string::npos);
 }
 

@@ -38,16 +38,16 @@ enum class BinningMethod { None, IntCast, Percentile, ScGpt, Log };
 
 struct BinningParams {
   BinningMethod method = BinningMethod::None;
-  int32_t n_bins = 51;       // bin ids 0 .. n_bins-1 (>= 2; >= 3 for scgpt)
+  int32_t n_bins = 51;  // bin ids 0 .. n_bins-1 (>= 2; >= 3 for scgpt)
   bool int_cast_ceil = false;
-  bool random_ties = true;   // scgpt only
+  bool random_ties = true;               // scgpt only
   double log_min = 0.1, log_max = 10.0;  // log only; suit log1p(x / total * 1e4) values
 };
 
 // Per-cell bin edges (percentile / scgpt), reusable across cells.
 struct BinEdges {
   std::vector<double> edges;
-  std::vector<double> sorted;         // scratch
+  std::vector<double> sorted;                    // scratch
   std::vector<float> sorted_values, sorted_tmp;  // scratch
 };
 
@@ -65,7 +65,6 @@ void compute_bin_edges_descending(const float* values, size_t n, const BinningPa
 void digitize_values(const float* values, size_t n, const BinningParams& params, const BinEdges& edges, Rng& rng,
                      int32_t* bins);
 // Both, on the same values.
-void bin_values(const float* values, size_t n, const BinningParams& params, BinEdges& edges, Rng& rng,
-                int32_t* bins);
+void bin_values(const float* values, size_t n, const BinningParams& params, BinEdges& edges, Rng& rng, int32_t* bins);
 
 }  // namespace bmfm::data

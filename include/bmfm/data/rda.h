@@ -32,11 +32,11 @@ enum class RdaMode { None, Downsample, Equal, Align };
 
 struct RdaParams {
   RdaMode mode = RdaMode::Downsample;
-  double threshold = 1000;    // thin only cells with R >= threshold
-  double probability = 0.5;   // chance a cell above the threshold is thinned
+  double threshold = 1000;   // thin only cells with R >= threshold
+  double probability = 0.5;  // chance a cell above the threshold is thinned
   double beta_a = 2, beta_b = 2;
   double target_sum = 1e4;
-  double align_depth = 0;     // Align: T (must be > 0)
+  double align_depth = 0;  // Align: T (must be > 0)
 };
 
 struct RdaOutcome {
@@ -44,7 +44,7 @@ struct RdaOutcome {
   double target_depth = 0;  // T (R, or align_depth)
   double raw_depth = 0;     // R
   bool downsampled = false;
-  double b = 1;             // the Beta draw when downsampled, else 1
+  double b = 1;  // the Beta draw when downsampled, else 1
 };
 
 // raw[0..n): the kept raw counts; Downsample needs non-negative integers

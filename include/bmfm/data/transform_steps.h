@@ -56,8 +56,8 @@ struct StepScratch {
   std::vector<std::pair<uint64_t, uint32_t>> keyed, keyed_tmp;
   std::vector<uint32_t> order;
   std::vector<double> weights;
-  std::vector<int32_t> picked;      // zero padding: chosen zero genes
-  std::vector<uint32_t> mark;       // zero padding: vocab-sized stamps (expressed or chosen)
+  std::vector<int32_t> picked;  // zero padding: chosen zero genes
+  std::vector<uint32_t> mark;   // zero padding: vocab-sized stamps (expressed or chosen)
   uint32_t epoch = 0;
   GeneSeq tmp;
 };
@@ -115,8 +115,8 @@ enum class ZeroPadding {
 };
 
 struct ZeroPaddingInput {
-  size_t target_length = 0;  // fill up to this many positions
-  double zero_ratio = 0.5;   // Interleaved only
+  size_t target_length = 0;           // fill up to this many positions
+  double zero_ratio = 0.5;            // Interleaved only
   const GeneSet* measured = nullptr;  // candidate zero genes (required)
   const GeneSet* batch = nullptr;     // BatchWise (required) / Interleaved (optional)
   // Every gene the cell expresses, kept or not: none of them may become a zero.
@@ -125,7 +125,6 @@ struct ZeroPaddingInput {
 };
 // Appends (or, Interleaved, interleaves) zero positions (raw = value = 0);
 // returns how many. Fewer than asked when the candidates run out.
-size_t pad_zero_genes(GeneSeq& seq, ZeroPadding mode, const ZeroPaddingInput& input, Rng& rng,
-                      StepScratch& scratch);
+size_t pad_zero_genes(GeneSeq& seq, ZeroPadding mode, const ZeroPaddingInput& input, Rng& rng, StepScratch& scratch);
 
 }  // namespace bmfm::data

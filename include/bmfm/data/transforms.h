@@ -36,42 +36,42 @@ class GeneMapping;
 struct NormalizeConfig {
   bool enabled = true;
   double target_sum = 1e4;
-  bool median_scaling = false;        // target sum = the dataset's median total (CellContext::median_total)
-  std::string gene_medians_file;      // Geneformer-style per-gene medians (TSV: gene, median); "" = off
+  bool median_scaling = false;    // target sum = the dataset's median total (CellContext::median_total)
+  std::string gene_medians_file;  // Geneformer-style per-gene medians (TSV: gene, median); "" = off
 };
 struct OrderConfig {
-  std::string mode = "none";          // none | random | expression | rank | chromosomal
-  std::string rank_column;            // rank: numeric var column (ascending; see rank_descending)
+  std::string mode = "none";  // none | random | expression | rank | chromosomal
+  std::string rank_column;    // rank: numeric var column (ascending; see rank_descending)
   bool rank_descending = false;
-  std::string locations_file;         // chromosomal: TSV (see gene_locations.h)
+  std::string locations_file;  // chromosomal: TSV (see gene_locations.h)
   std::string locations_gene_column = "symbol";
-  bool shuffle_chromosomes = true;    // chromosomal: UCE's random chromosome order per cell
-  bool keep_unlocated = false;        // chromosomal: keep genes without a location (after the rest)
-  bool resample = false;              // chromosomal: UCE repeats (max_length draws weighted by log1p(count))
+  bool shuffle_chromosomes = true;  // chromosomal: UCE's random chromosome order per cell
+  bool keep_unlocated = false;      // chromosomal: keep genes without a location (after the rest)
+  bool resample = false;            // chromosomal: UCE repeats (max_length draws weighted by log1p(count))
 };
 struct DropoutConfig {
-  std::string mode = "none";          // none | random | chunk | ordered
-  double rate = 0.1;                  // random: per-position probability
-  double chunk_fraction = 0.1;        // chunk: fraction of positions in the removed block
-  int64_t top_k = 0;                  // ordered: drop the k highest-expressed genes
+  std::string mode = "none";    // none | random | chunk | ordered
+  double rate = 0.1;            // random: per-position probability
+  double chunk_fraction = 0.1;  // chunk: fraction of positions in the removed block
+  int64_t top_k = 0;            // ordered: drop the k highest-expressed genes
 };
 struct ZeroPaddingConfig {
-  std::string mode = "none";          // none | random | batch_wise | interleaved
-  double zero_ratio = 0.5;            // interleaved: target fraction of zeros among the positions
+  std::string mode = "none";  // none | random | batch_wise | interleaved
+  double zero_ratio = 0.5;    // interleaved: target fraction of zeros among the positions
 };
 struct RdaConfig {
-  std::string mode = "none";          // none | downsample | equal | align
+  std::string mode = "none";  // none | downsample | equal | align
   double threshold = 1000;
   double probability = 0.5;
   double beta_a = 2, beta_b = 2;
   double target_sum = 1e4;
-  double align_depth = 0;             // align: the [T] depth
+  double align_depth = 0;  // align: the [T] depth
 };
 struct BinningConfig {
-  std::string method = "none";        // none | int_cast | percentile | scgpt | log
+  std::string method = "none";  // none | int_cast | percentile | scgpt | log
   int64_t n_bins = 51;
   std::string int_cast_rounding = "floor";  // floor (scBERT) | ceil (bmfm-targets BinTransform)
-  bool random_ties = true;            // scgpt: scGPT's side="both" tie spreading
+  bool random_ties = true;                  // scgpt: scGPT's side="both" tie spreading
   double log_min = 0.1, log_max = 10.0;
 };
 struct TransformConfig {
@@ -97,9 +97,9 @@ std::vector<float> load_gene_medians(const std::string& path, const Vocab& vocab
 
 // Per dataset (and per batch for `batch`); pointers must outlive apply().
 struct CellContext {
-  const GeneSet* measured = nullptr;       // genes the cell's dataset measures (zero candidates); null = all genes
-  const GeneSet* batch = nullptr;          // genes expressed in the batch (batch_wise / interleaved padding)
-  double median_total = 0;                 // normalize.median_scaling: median of the dataset's totals
+  const GeneSet* measured = nullptr;  // genes the cell's dataset measures (zero candidates); null = all genes
+  const GeneSet* batch = nullptr;     // genes expressed in the batch (batch_wise / interleaved padding)
+  double median_total = 0;            // normalize.median_scaling: median of the dataset's totals
   const std::vector<float>* gene_ranks = nullptr;  // order.mode = rank: vocab-sized (NaN = unranked)
 };
 // A var column as a vocab-sized rank vector (NaN where unmapped / missing;
@@ -116,15 +116,15 @@ std::vector<float> ranks_from_var_column(const io::DataFrame& var, const std::st
 // the targets alike.
 struct TransformOutput {
   int64_t cell_index = -1;
-  std::vector<int32_t> genes;   // vocabulary gene ids, model input order
-  std::vector<float> values;    // continuous input values, one per gene
-  std::vector<float> targets;   // RDA: log1p(raw / R * target_sum) per gene; else empty
-  std::vector<int32_t> bins;    // binning: bin id per gene, in [0, n_bins); else empty
-  bool has_depth = false;       // RDA: [S] [T] go before the genes
-  float depth_s = 0;            // log1p(S), S = input depth (after thinning)
-  float depth_t = 0;            // log1p(T), T = R (align: align_depth)
-  int32_t n_zero_padded = 0;    // genes added by zero-gene padding (value 0)
-  RdaOutcome rda;               // what RDA did (downsampled, b, depths)
+  std::vector<int32_t> genes;  // vocabulary gene ids, model input order
+  std::vector<float> values;   // continuous input values, one per gene
+  std::vector<float> targets;  // RDA: log1p(raw / R * target_sum) per gene; else empty
+  std::vector<int32_t> bins;   // binning: bin id per gene, in [0, n_bins); else empty
+  bool has_depth = false;      // RDA: [S] [T] go before the genes
+  float depth_s = 0;           // log1p(S), S = input depth (after thinning)
+  float depth_t = 0;           // log1p(T), T = R (align: align_depth)
+  int32_t n_zero_padded = 0;   // genes added by zero-gene padding (value 0)
+  RdaOutcome rda;              // what RDA did (downsampled, b, depths)
 };
 
 // One per loader thread.
@@ -152,8 +152,8 @@ class TransformPipeline {
   // non-integer counts under RDA downsampling.
   void apply(const CellRecord& cell, Rng& rng, TransformWorkspace& ws, TransformOutput& out,
              const CellContext& context = {}) const;
-  void apply(int64_t cell_index, const int32_t* genes, const float* values, size_t n, Rng& rng,
-             TransformWorkspace& ws, TransformOutput& out, const CellContext& context = {}) const;
+  void apply(int64_t cell_index, const int32_t* genes, const float* values, size_t n, Rng& rng, TransformWorkspace& ws,
+             TransformOutput& out, const CellContext& context = {}) const;
 
   const TransformConfig& config() const { return cfg_; }
   // Gene positions (max_length, less 2 for [S] [T] with RDA); 0 = no limit.

@@ -35,8 +35,8 @@ std::vector<std::string> union_genes(const std::vector<std::vector<std::string>>
                                      GeneOrder order = GeneOrder::FirstAppearance);
 
 struct VocabOptions {
-  bool depth_tokens = false;   // add [S] and [T] (RDA)
-  int extra_cls_tokens = 0;    // [CLS_1] ... for multiple sequence-level readouts
+  bool depth_tokens = false;  // add [S] and [T] (RDA)
+  int extra_cls_tokens = 0;   // [CLS_1] ... for multiple sequence-level readouts
 };
 
 class Vocab {
