@@ -14,6 +14,7 @@ Run add_info_command(CLI::App& app);
 Run add_simulate_command(CLI::App& app);
 Run add_inspect_command(CLI::App& app);
 Run add_benchmark_command(CLI::App& app);
+Run add_bench_command(CLI::App& app);
 Run add_qc_command(CLI::App& app);
 
 }  // namespace bmfm::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   commands["simulate"] = add_simulate_command(app);
   commands["inspect"] = add_inspect_command(app);
   commands["benchmark"] = add_benchmark_command(app);
+  commands["bench"] = add_bench_command(app);
   commands["qc"] = add_qc_command(app);
 
   try {

@@ -59,7 +59,12 @@ std::string number(double v) { return fmt::format("{}", v); }
 QcResult qc_cells(const MatrixSource& src, const io::DataFrame& var, const QcConfig& cfg) {
   if (var.n_rows() != src.n_cols)
     throw io::FormatError(fmt::format("{}: var has {} rows but the matrix has {} columns", src.what, var.n_rows(), src.n_cols));
-  const std::vector<std::string> names = io::gene_ids(var, cfg.gene_symbol_column);
+  std::vector<std::string> names;
+  try {
+    names = io::gene_ids(var, cfg.gene_symbol_column);
+  } catch (const io::FormatError& e) {
+    throw io::FormatError(fmt::format("qc.gene_symbol_column = '{}' ({}): {}", cfg.gene_symbol_column, src.what, e.what()));
+  }
   QcResult r;
   r.n_obs_before = src.n_rows;
   r.n_vars_before = src.n_cols;
@@ -101,9 +106,7 @@ QcResult qc_cells(const MatrixSource& src, const io::DataFrame& var, const QcCon
     std::vector<uint8_t> outside(keep.size(), 0);
     if (!seen.empty()) {
       for (const auto& metric : cfg.iqr.metrics) {
-        std::vector<double> values;
-        values.reserve(seen.size());
-        for (int64_t i : seen) values.push_back(m.value(metric, i));
+        const std::vector<double> values = m.values(metric, seen);
         IqrBounds b;
         b.metric = metric;
         b.q1 = percentile_linear(values, 25);
@@ -111,11 +114,10 @@ QcResult qc_cells(const MatrixSource& src, const io::DataFrame& var, const QcCon
         const double iqr = b.q3 - b.q1;
         b.lower = b.q1 - cfg.iqr.k * iqr;
         b.upper = b.q3 + cfg.iqr.k * iqr;
-        for (int64_t i : seen) {
-          const double v = m.value(metric, i);
-          if (v < b.lower || v > b.upper) {
+        for (size_t j = 0; j < seen.size(); ++j) {
+          if (values[j] < b.lower || values[j] > b.upper) {
             ++b.outside;
-            outside[static_cast<size_t>(i)] = 1;
+            outside[static_cast<size_t>(seen[j])] = 1;
           }
         }
         r.iqr.push_back(b);
@@ -295,24 +297,30 @@ void qc_genes(const MatrixSource& src, const io::DataFrame& var, const QcConfig&
   const auto G = static_cast<size_t>(src.n_cols);
   if (r.keep_cells.size() != static_cast<size_t>(src.n_rows) || r.keep_genes.size() != G)
     throw std::invalid_argument("qc_genes: the QC result does not belong to " + src.what);
-  // n_cells per gene over the kept cells (rule 7 and var's n_cells_by_counts).
-  const int nt = detail::compute_threads(cfg.threads);
-  std::vector<std::vector<int64_t>> local(static_cast<size_t>(nt), std::vector<int64_t>(G, 0));
-  detail::for_each_chunk(src, cfg.chunk_rows, &r.keep_cells, [&](const io::CsrMatrix& chunk, int64_t row0) {
+  // n_cells per gene over the kept cells (rule 7 and var's n_cells_by_counts);
+  // when every cell is kept, the metrics pass has counted them already.
+  const bool all_kept = std::all_of(r.keep_cells.begin(), r.keep_cells.end(), [](uint8_t k) { return k != 0; });
+  if (all_kept && r.metrics.gene_n_cells.size() == G) {
+    r.gene_n_cells_kept = r.metrics.gene_n_cells;
+  } else {
+    const int nt = detail::compute_threads(cfg.threads);
+    std::vector<std::vector<int64_t>> local(static_cast<size_t>(nt), std::vector<int64_t>(G, 0));
+    detail::for_each_chunk(src, cfg.chunk_rows, &r.keep_cells, [&](const io::CsrMatrix& chunk, int64_t row0) {
 #pragma omp parallel num_threads(nt)
-    {
-      auto& n_cells = local[static_cast<size_t>(omp_get_thread_num())];
+      {
+        auto& n_cells = local[static_cast<size_t>(omp_get_thread_num())];
 #pragma omp for schedule(static)
-      for (int64_t row = 0; row < chunk.n_rows; ++row) {
-        if (!r.keep_cells[static_cast<size_t>(row0 + row)]) continue;
-        for (int64_t k = chunk.indptr[static_cast<size_t>(row)]; k < chunk.indptr[static_cast<size_t>(row) + 1]; ++k)
-          if (chunk.data[static_cast<size_t>(k)] > 0) ++n_cells[static_cast<size_t>(chunk.indices[static_cast<size_t>(k)])];
+        for (int64_t row = 0; row < chunk.n_rows; ++row) {
+          if (!r.keep_cells[static_cast<size_t>(row0 + row)]) continue;
+          for (int64_t k = chunk.indptr[static_cast<size_t>(row)]; k < chunk.indptr[static_cast<size_t>(row) + 1]; ++k)
+            if (chunk.data[static_cast<size_t>(k)] > 0) ++n_cells[static_cast<size_t>(chunk.indices[static_cast<size_t>(k)])];
+        }
       }
-    }
-  });
-  r.gene_n_cells_kept.assign(G, 0);
-  for (const auto& l : local)
-    for (size_t g = 0; g < G; ++g) r.gene_n_cells_kept[g] += l[g];
+    });
+    r.gene_n_cells_kept.assign(G, 0);
+    for (const auto& l : local)
+      for (size_t g = 0; g < G; ++g) r.gene_n_cells_kept[g] += l[g];
+  }
 
   if (cfg.min_cells)
     apply_rule(r.keep_genes, "min_cells", "genes", fmt::format("n_cells_by_counts >= {} (over the kept cells)", *cfg.min_cells),
@@ -321,10 +329,22 @@ void qc_genes(const MatrixSource& src, const io::DataFrame& var, const QcConfig&
   if (cfg.protein_coding.enabled) {
     std::unique_ptr<GeneTable> loaded;
     if (!table) {
-      loaded = std::make_unique<GeneTable>(GeneTable::load(cfg.protein_coding.gene_table));
+      try {
+        loaded = std::make_unique<GeneTable>(GeneTable::load(cfg.protein_coding.gene_table));
+      } catch (const io::FormatError& e) {
+        throw io::FormatError(fmt::format("qc.protein_coding.gene_table: {} (a relative path is taken from the "
+                                          "working folder; set the key or BMFM_DATA_DIR)",
+                                          e.what()));
+      }
       table = loaded.get();
     }
-    const std::vector<std::string> ids = io::gene_ids(var, cfg.protein_coding.gene_id_column);
+    std::vector<std::string> ids;
+    try {
+      ids = io::gene_ids(var, cfg.protein_coding.gene_id_column);
+    } catch (const io::FormatError& e) {
+      throw io::FormatError(fmt::format("qc.protein_coding.gene_id_column = '{}' ({}): {}",
+                                        cfg.protein_coding.gene_id_column, src.what, e.what()));
+    }
     const GeneTable::Match match = parse_gene_match(cfg.protein_coding.match);
     int64_t found = 0;
     for (const auto& id : ids) found += table->contains(id, match) ? 1 : 0;

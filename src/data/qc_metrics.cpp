@@ -148,6 +148,29 @@ double CellMetrics::value(const std::string& metric, int64_t i) const {
   throw std::invalid_argument("unknown QC metric '" + metric + "'");
 }
 
+std::vector<double> CellMetrics::values(const std::string& metric, const std::vector<int64_t>& rows) const {
+  std::function<double(int64_t)> get;
+  if (metric == "total_counts") get = [this](int64_t i) { return total_counts[static_cast<size_t>(i)]; };
+  else if (metric == "n_genes_by_counts") get = [this](int64_t i) { return double(n_genes_by_counts[static_cast<size_t>(i)]); };
+  else if (metric == "pct_counts_mt") get = [this](int64_t i) { return 100.0 * mt_fraction(i); };
+  else if (metric == "pct_counts_ribo") get = [this](int64_t i) { return 100.0 * ribo_fraction(i); };
+  else if (metric == "log1p_total_counts") get = [this](int64_t i) { return std::log1p(total_counts[static_cast<size_t>(i)]); };
+  else if (metric == "log1p_n_genes_by_counts")
+    get = [this](int64_t i) { return std::log1p(static_cast<double>(n_genes_by_counts[static_cast<size_t>(i)])); };
+  else if (metric == "total_counts_mt") get = [this](int64_t i) { return total_counts_mt[static_cast<size_t>(i)]; };
+  else if (metric == "total_counts_ribo") get = [this](int64_t i) { return total_counts_ribo[static_cast<size_t>(i)]; };
+  else throw std::invalid_argument("unknown QC metric '" + metric + "'");
+  std::vector<double> out;
+  if (rows.empty()) {
+    out.resize(static_cast<size_t>(n_cells()));
+    for (int64_t i = 0; i < n_cells(); ++i) out[static_cast<size_t>(i)] = get(i);
+  } else {
+    out.reserve(rows.size());
+    for (int64_t i : rows) out.push_back(get(i));
+  }
+  return out;
+}
+
 namespace {
 
 bool is_count(float v) { return v >= 0 && std::isfinite(v) && v == std::floor(v); }

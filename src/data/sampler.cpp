@@ -108,8 +108,14 @@ Strata make_strata(const io::DataFrame& obs, const std::vector<std::string>& col
   }
   std::vector<ColumnCodes> codes;
   for (const auto& name : columns) {
-    const io::Column& col = obs.at(name);  // throws FormatError listing obs' columns
-    codes.push_back(column_codes(col, s.rows));
+    const io::Column* col = obs.find(name);
+    if (!col) {
+      std::string have;
+      for (const auto& c : obs.columns) have += (have.empty() ? "" : ", ") + c.name;
+      throw io::FormatError(fmt::format("sampling strata: obs has no column '{}'; its columns are: {}", name,
+                                        have.empty() ? "(none)" : have));
+    }
+    codes.push_back(column_codes(*col, s.rows));
   }
   // Value tuples -> one integer key, mixed radix (keeps the tuples' order).
   // Falls back to tuple keys if the radix product would not fit 64 bits.

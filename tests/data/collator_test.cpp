@@ -30,6 +30,7 @@ CollatorConfig plain_config() {
   c.tokenizer.fields = {{"genes", "", 0, 0}, {"expressions", "continuous", 0, 0}};
   c.tokenizer.max_length = 16;
   c.tokenizer.pad_to_multiple_of = 4;
+  c.tokenizer.padding = "longest";
   return c;
 }
 

@@ -51,6 +51,7 @@ CollatorConfig mlm_config(double p_genes, double p_expr, double mask_ratio, doub
                         {"expressions", binned ? "binned" : "continuous", binned ? 10 : 0, p_expr}};
   c.tokenizer.max_length = 256;
   c.tokenizer.pad_to_multiple_of = 8;
+  c.tokenizer.padding = "longest";
   c.masker.mask_ratio = mask_ratio;
   c.masker.switch_ratio = switch_ratio;
   c.masker.comask = comask;
@@ -286,6 +287,7 @@ TEST(Masker, LabelExpressionsAreTheValueTargets) {
   cfg.tokenizer.fields = {{"genes", "", 0, 0}, {"expressions", "continuous", 0, 1.0}, {"label_expressions", "", 0, 0}};
   cfg.tokenizer.max_length = 16;
   cfg.tokenizer.pad_to_multiple_of = 8;
+  cfg.tokenizer.padding = "longest";
   cfg.masker.mask_ratio = 1.0;
   cfg.masker.switch_ratio = 0.0;
   auto cell = bmfm::test::continuous_cell(0, {5, 6}, {1.0f, 2.0f});

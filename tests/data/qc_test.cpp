@@ -170,6 +170,9 @@ TEST(QcMetrics, HandComputedInMemory) {
   EXPECT_EQ(c.gene_n_cells, (std::vector<int64_t>{1, 2, 0, 1}));
   EXPECT_TRUE(c.not_counts.empty());
   EXPECT_THROW(c.value("pct_mito", 0), std::invalid_argument);
+  EXPECT_EQ(c.values("pct_counts_ribo"), (std::vector<double>{30, 100, 0}));
+  EXPECT_EQ(c.values("n_genes_by_counts", {2, 0}), (std::vector<double>{0, 3}));
+  EXPECT_THROW(c.values("pct_mito"), std::invalid_argument);
 }
 
 TEST(QcMetrics, Scp1884MatchesNumpy) {

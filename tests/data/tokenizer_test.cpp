@@ -28,6 +28,7 @@ TokenizerConfig config_with(std::vector<FieldConfig> fields, int32_t max_length 
   c.fields = std::move(fields);
   c.max_length = max_length;
   c.pad_to_multiple_of = multiple;
+  c.padding = "longest";
   return c;
 }
 
@@ -201,7 +202,7 @@ tokenizer:
     - {name: expressions, tokenize: binned, n_values: 51, change_ratio: 0.15}
     - {name: perturbations, n_values: 2}
   max_length: 512
-  padding: max_length
+  padding: longest
 )");
   const TokenizerConfig t = tokenizer_schema().read(cfg, "tokenizer");
   ASSERT_EQ(t.fields.size(), 3u);
@@ -210,7 +211,7 @@ tokenizer:
   EXPECT_EQ(t.fields[1].n_values, 51);
   EXPECT_DOUBLE_EQ(t.fields[0].change_ratio, 0.15);
   EXPECT_EQ(t.max_length, 512);
-  EXPECT_EQ(t.padding, "max_length");
+  EXPECT_EQ(t.padding, "longest");
   EXPECT_EQ(t.pad_to_multiple_of, 16);
   // Defaults print with their field list.
   EXPECT_HAS(tokenizer_schema().help(), "fields");

@@ -36,8 +36,9 @@
 namespace bmfm::data {
 
 struct MaskerConfig {
-  double mask_ratio = 0.8;    // of the changed positions: share replaced by [MASK]
-  double switch_ratio = 0.1;  // of the changed positions: share replaced by a random token / value
+  // Defaults as bmfm-targets' DataModule: every changed position is masked.
+  double mask_ratio = 1.0;    // of the changed positions: share replaced by [MASK]
+  double switch_ratio = 0.0;  // of the changed positions: share replaced by a random token / value
   bool comask = false;        // change the same positions in genes and expressions
 };
 

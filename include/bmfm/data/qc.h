@@ -133,6 +133,8 @@ struct CellMetrics {
   // pct_counts_ribo, log1p_total_counts, log1p_n_genes_by_counts,
   // total_counts_mt, total_counts_ribo. Throws std::invalid_argument for others.
   double value(const std::string& metric, int64_t i) const;
+  // The metric of every cell (rows empty) or of `rows`.
+  std::vector<double> values(const std::string& metric, const std::vector<int64_t>& rows = {}) const;
 };
 
 struct StreamOptions {

@@ -62,7 +62,7 @@ struct FieldConfig {
 struct TokenizerConfig {
   std::vector<FieldConfig> fields{{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};
   int32_t max_length = 1024;            // total row length including [CLS], [S] [T] and [SEP]
-  std::string padding = "longest";      // longest | max_length
+  std::string padding = "max_length";   // max_length (the reference's default) | longest
   int32_t pad_to_multiple_of = 16;      // longest: round L up to a multiple of this (1 = no rounding)
   bool truncation = true;               // cut the last genes of too-long cells (false: an error)
 };
