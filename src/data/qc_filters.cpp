@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bmfm/config/error.h"
+#include "bmfm/data/hvg.h"
 #include "bmfm/data/qc.h"
 #include "bmfm/io/error.h"
 #include "qc_stream.h"
@@ -164,35 +165,6 @@ void sample_cells(QcResult& result, const SampleConfig& cfg, const io::DataFrame
 
 namespace {
 
-// pandas.cut(values, n_bins) bin numbers: equal-width bins over [min, max],
-// right-closed, the lowest edge moved down by 0.1% of the range so the minimum
-// falls in bin 0; a zero range is widened by 0.1% of |value| (0.001 at 0).
-std::vector<int> cut_bins(const std::vector<double>& values, int n_bins) {
-  double lo = *std::min_element(values.begin(), values.end());
-  double hi = *std::max_element(values.begin(), values.end());
-  std::vector<double> edges(static_cast<size_t>(n_bins) + 1);
-  if (lo == hi) {
-    lo -= lo != 0 ? 0.001 * std::fabs(lo) : 0.001;
-    hi += hi != 0 ? 0.001 * std::fabs(hi) : 0.001;
-    const double step = (hi - lo) / n_bins;
-    for (int i = 0; i <= n_bins; ++i) edges[static_cast<size_t>(i)] = lo + i * step;
-    edges.back() = hi;
-  } else {
-    // numpy.linspace(lo, hi, n_bins + 1): lo + i * step, the last edge exactly hi.
-    const double step = (hi - lo) / n_bins;
-    for (int i = 0; i <= n_bins; ++i) edges[static_cast<size_t>(i)] = lo + i * step;
-    edges.back() = hi;
-    edges.front() -= (hi - lo) * 0.001;
-  }
-  std::vector<int> bins(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    // Right-closed (a, b]: the first edge >= v closes v's bin.
-    auto it = std::lower_bound(edges.begin() + 1, edges.end(), values[i]);
-    bins[i] = static_cast<int>(std::min<long>(it - edges.begin() - 1, n_bins - 1));
-  }
-  return bins;
-}
-
 DispersionStats dispersion_stats(const MatrixSource& src, const QcConfig& cfg, const std::vector<uint8_t>& keep_cells,
                                  const std::vector<uint8_t>& genes_in) {
   const auto G = static_cast<size_t>(src.n_cols);
@@ -237,7 +209,7 @@ DispersionStats dispersion_stats(const MatrixSource& src, const QcConfig& cfg, c
   d.n_genes_seen = static_cast<int64_t>(genes.size());
   if (genes.empty() || n_cells == 0) return d;
   const auto n = static_cast<double>(n_cells);
-  std::vector<double> log_mean(genes.size());
+  std::vector<double> mean(genes.size()), var(genes.size());
   for (size_t j = 0; j < genes.size(); ++j) {
     const size_t g = genes[j];
     double s = 0, s2 = 0;
@@ -245,47 +217,16 @@ DispersionStats dispersion_stats(const MatrixSource& src, const QcConfig& cfg, c
       s += sum[static_cast<size_t>(t)][g];
       s2 += sumsq[static_cast<size_t>(t)][g];
     }
-    double mean = s / n;
+    mean[j] = s / n;
     // scanpy's _get_mean_var: E[x^2] - E[x]^2, then the n / (n - 1) correction.
-    double var = n > 1 ? (s2 / n - mean * mean) * (n / (n - 1)) : kNaN;
-    if (mean == 0) mean = 1e-12;
-    double disp = var / mean;
-    d.dispersions[g] = disp == 0 ? kNaN : std::log(disp);
-    d.means[g] = std::log1p(mean);
-    log_mean[j] = d.means[g];
+    var[j] = n > 1 ? (s2 / n - mean[j] * mean[j]) * (n / (n - 1)) : kNaN;
   }
-  // Per mean bin: mean and sample sd (ddof 1) of the defined dispersions.
-  const int n_bins = static_cast<int>(cfg.dispersion.n_bins);
-  const std::vector<int> bin = cut_bins(log_mean, n_bins);
-  std::vector<double> bsum(static_cast<size_t>(n_bins), 0), bsum2(static_cast<size_t>(n_bins), 0);
-  std::vector<int64_t> bcount(static_cast<size_t>(n_bins), 0);
+  // The binning and z-scoring are shared with the benchmark's HVG selection.
+  const GeneDispersion gd = seurat_dispersion(mean, var, static_cast<int>(cfg.dispersion.n_bins));
   for (size_t j = 0; j < genes.size(); ++j) {
-    const double v = d.dispersions[genes[j]];
-    if (std::isnan(v)) continue;
-    const auto b = static_cast<size_t>(bin[j]);
-    bsum[b] += v;
-    ++bcount[b];
-  }
-  std::vector<double> bmean(static_cast<size_t>(n_bins), kNaN), bsd(static_cast<size_t>(n_bins), kNaN);
-  for (size_t b = 0; b < bmean.size(); ++b)
-    if (bcount[b] > 0) bmean[b] = bsum[b] / static_cast<double>(bcount[b]);
-  for (size_t j = 0; j < genes.size(); ++j) {  // two-pass variance: stable for close values
-    const double v = d.dispersions[genes[j]];
-    if (std::isnan(v)) continue;
-    const auto b = static_cast<size_t>(bin[j]);
-    bsum2[b] += (v - bmean[b]) * (v - bmean[b]);
-  }
-  for (size_t b = 0; b < bsd.size(); ++b) {
-    if (bcount[b] > 1) {
-      bsd[b] = std::sqrt(bsum2[b] / static_cast<double>(bcount[b] - 1));
-    } else if (bcount[b] == 1) {  // scanpy: a lone gene gets sd = its mean and mean 0, i.e. z = 1
-      bsd[b] = bmean[b];
-      bmean[b] = 0;
-    }
-  }
-  for (size_t j = 0; j < genes.size(); ++j) {
-    const auto b = static_cast<size_t>(bin[j]);
-    d.dispersions_norm[genes[j]] = (d.dispersions[genes[j]] - bmean[b]) / bsd[b];
+    d.means[genes[j]] = gd.means[j];
+    d.dispersions[genes[j]] = gd.dispersions[j];
+    d.dispersions_norm[genes[j]] = gd.dispersions_norm[j];
   }
   return d;
 }
