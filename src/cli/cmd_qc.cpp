@@ -101,6 +101,9 @@ Run add_qc_command(CLI::App& app) {
 
     const auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
+    if (auto unread = reader.unread_entries(); !unread.empty())
+      spdlog::warn("{}: {} entr{} of uns/obsp/varm/varp (e.g. {}) are not carried over into {}", run.input,
+                   unread.size(), unread.size() == 1 ? "y" : "ies", unread.front(), out);
     io::write_h5ad(out, data::qc_subset(reader, result, run.qc));
     spdlog::info("wrote {} ({} cells x {} genes)", out, result.n_obs_after(), result.n_vars_after());
     return 0;

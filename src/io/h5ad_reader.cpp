@@ -137,6 +137,16 @@ std::vector<std::string> H5adReader::layer_names() const {
   return impl_->file.children("layers");
 }
 
+std::vector<std::string> H5adReader::unread_entries() const {
+  h5::ensure_ready();
+  std::vector<std::string> out;
+  for (const char* group : {"uns", "obsp", "varm", "varp"}) {
+    if (impl_->file.kind(group) != ObjectKind::Group) continue;
+    for (const auto& child : impl_->file.children(group)) out.push_back(std::string(group) + "/" + child);
+  }
+  return out;
+}
+
 std::vector<std::string> H5adReader::obsm_keys() const {
   h5::ensure_ready();
   const h5::File& f = impl_->file;

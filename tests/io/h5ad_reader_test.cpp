@@ -406,3 +406,16 @@ TEST(H5adReader, IntegerDtypesReadAsFloat) {
 }
 
 }  // namespace
+
+TEST(H5adReader, UnreadEntriesListsUnsObspVarmVarp) {
+  // Expected from /usr/bin/python3 + h5py: [g + "/" + k for g in ("uns", "obsp", "varm", "varp")
+  // if g in f for k in f[g].keys()] (h5py lists names in sorted order).
+  BMFM_REQUIRE_DATA("scanpy_pbmc68k_reduced.h5ad");
+  bmfm::io::H5adReader r(bmfm::test::data_path("scanpy_pbmc68k_reduced.h5ad"));
+  EXPECT_EQ(r.unread_entries(),
+            (std::vector<std::string>{"uns/bulk_labels_colors", "uns/louvain", "uns/louvain_colors", "uns/neighbors",
+                                      "uns/pca", "uns/rank_genes_groups", "obsp/connectivities", "obsp/distances",
+                                      "varm/PCs"}));
+  BMFM_REQUIRE_DATA("bmfm_zheng68k.h5ad");
+  EXPECT_TRUE(bmfm::io::H5adReader(bmfm::test::data_path("bmfm_zheng68k.h5ad")).unread_entries().empty());
+}

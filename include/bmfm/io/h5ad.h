@@ -55,6 +55,9 @@ class H5adReader {
 
   std::vector<std::string> layer_names() const;
   std::vector<std::string> obsm_keys() const;
+  // Entries of uns / obsp / varm / varp: bmfm does not read them, so commands
+  // that rewrite a file warn that they are not carried over.
+  std::vector<std::string> unread_entries() const;
   // A dense numeric obsm entry (1-D reads as one column) as float32;
   // sparse or dataframe entries throw FormatError.
   DenseMatrix read_obsm(const std::string& key) const;
