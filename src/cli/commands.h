@@ -16,5 +16,6 @@ Run add_inspect_command(CLI::App& app);
 Run add_benchmark_command(CLI::App& app);
 Run add_bench_command(CLI::App& app);
 Run add_qc_command(CLI::App& app);
+Run add_prepare_command(CLI::App& app);
 
 }  // namespace bmfm::cli

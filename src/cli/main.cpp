@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   commands["benchmark"] = add_benchmark_command(app);
   commands["bench"] = add_bench_command(app);
   commands["qc"] = add_qc_command(app);
+  commands["prepare"] = add_prepare_command(app);
 
   try {
     app.parse(argc, argv);

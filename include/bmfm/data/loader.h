@@ -1,0 +1,134 @@
+// Loader: cells -> transforms -> tokenizer / masker / WCED / labels -> ready
+// Batches, built by background threads into a bounded prefetch queue.
+//
+// Order. Epoch e visits the rank's cells in a permutation that depends only on
+// (seed, e): position p of the epoch is cell perm(p), perm a keyed Feistel
+// bijection of [0, N) (cycle walking), so the shuffle is global across shards
+// and costs O(1) memory whatever the corpus size. With W ranks, rank r takes
+// positions r, r + W, r + 2W, ... (N / W of them, so every rank runs the same
+// number of batches; the N mod W leftovers of an epoch are skipped). Batch j
+// of an epoch holds the rank's positions [j B, (j+1) B) (the last one partial
+// unless drop_last). Worker thread t builds the batches with
+// (global batch number) mod T = t, and next() hands them out strictly by
+// number, so the batches do not depend on the thread count, and every cell's
+// random draws come from (seed, epoch, cell_index) streams (transforms.h,
+// collator.h).
+//
+// Resuming: state() is {epoch, batches_consumed}; a Loader built with the same
+// config and that state yields exactly the batches the first one would have.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bmfm/config/schema.h"
+#include "bmfm/data/batch.h"
+#include "bmfm/data/cell.h"
+#include "bmfm/data/collator.h"
+#include "bmfm/data/corpus.h"
+#include "bmfm/data/gene_mapping.h"
+#include "bmfm/data/labels.h"
+#include "bmfm/data/transforms.h"
+
+namespace bmfm::data {
+
+// Where the loader's cells come from. read() must be thread-safe.
+class CellSource {
+ public:
+  virtual ~CellSource() = default;
+  virtual int64_t n_cells() const = 0;
+  // Cell i: genes, values, label words (corpus.h layout); cell_index = i.
+  virtual void read(int64_t i, CellRecord& out) const = 0;
+};
+
+// A memory-mapped corpus.
+class CorpusCellSource : public CellSource {
+ public:
+  explicit CorpusCellSource(const Corpus& corpus) : corpus_(&corpus) {}
+  int64_t n_cells() const override { return corpus_->n_cells(); }
+  void read(int64_t i, CellRecord& out) const override { corpus_->read(i, out); }
+
+ private:
+  const Corpus* corpus_;
+};
+
+// One h5ad held in memory (fine-tuning a single dataset): the same records a
+// corpus prepared from that file without QC would hold.
+class MemoryCellSource : public CellSource {
+ public:
+  MemoryCellSource(const io::CsrMatrix& X, const GeneMapping& mapping, const EncodedLabels* labels = nullptr);
+  int64_t n_cells() const override { return static_cast<int64_t>(records_.size()); }
+  void read(int64_t i, CellRecord& out) const override { out = records_.at(static_cast<size_t>(i)); }
+
+ private:
+  std::vector<CellRecord> records_;
+};
+
+struct LoaderConfig {
+  int64_t batch_size = 32;
+  int64_t threads = 2;       // worker threads
+  int64_t prefetch = 4;      // batches ready ahead of the consumer (bounded queue)
+  bool shuffle = true;
+  bool drop_last = false;
+  int64_t seed = 0;          // order, transforms and masking
+  int64_t rank = -1;         // -1 = $RANK, else 0
+  int64_t world_size = -1;   // -1 = $WORLD_SIZE, else 1
+};
+const config::Schema<LoaderConfig>& loader_schema();
+
+struct LoaderState {
+  int64_t epoch = 0;
+  int64_t batches_consumed = 0;  // within the epoch
+  bool operator==(const LoaderState& o) const { return epoch == o.epoch && batches_consumed == o.batches_consumed; }
+};
+
+// The epoch permutation: position p -> cell, a bijection of [0, n) keyed by (seed, epoch).
+class EpochPermutation {
+ public:
+  EpochPermutation(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle = true);
+  int64_t operator()(int64_t p) const;
+
+ private:
+  int64_t n_;
+  bool shuffle_;
+  int half_bits_ = 1;
+  uint64_t half_mask_ = 1;
+  uint64_t keys_[4] = {};
+};
+
+class Loader {
+ public:
+  // `source`, `pipeline` and `collator` must outlive the Loader. `labels` is
+  // the layout of the source's label words. Threads start at once, from `start`.
+  Loader(const CellSource& source, const TransformPipeline& pipeline, const Collator& collator,
+         const LabelLayout& labels, LoaderConfig cfg, LoaderState start = {});
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  int64_t rank() const { return rank_; }
+  int64_t world_size() const { return world_; }
+  int64_t batches_per_epoch() const { return n_batches_; }
+  // Blocks until the next batch is ready; rethrows a worker's error. Moves the
+  // batch into `out` (its old buffers are dropped). Epochs follow each other.
+  void next(Batch& out);
+  // Position after the batches handed out so far.
+  LoaderState state() const;
+  // The source cells of global batch `g` (epoch g / batches_per_epoch), for tests and tools.
+  std::vector<int64_t> batch_cells(int64_t g) const;
+
+ private:
+  struct Shared;
+  void work(int64_t worker);
+  const CellSource* source_;
+  const TransformPipeline* pipeline_;
+  const Collator* collator_;
+  LabelLayout labels_;
+  LoaderConfig cfg_;
+  int64_t rank_ = 0, world_ = 1, per_rank_ = 0, n_batches_ = 0, first_batch_ = 0;
+  std::unique_ptr<Shared> shared_;
+};
+
+}  // namespace bmfm::data

@@ -1,0 +1,231 @@
+// Loader: worker threads build numbered batches; next() hands them out in order.
+#include "bmfm/data/loader.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "bmfm/config/error.h"
+
+namespace bmfm::data {
+
+// ---- sources ---------------------------------------------------------------------
+
+MemoryCellSource::MemoryCellSource(const io::CsrMatrix& X, const GeneMapping& mapping, const EncodedLabels* labels) {
+  CellRecordBuilder builder(mapping);
+  records_.resize(static_cast<size_t>(X.n_rows));
+  for (int64_t r = 0; r < X.n_rows; ++r) {
+    auto& rec = records_[static_cast<size_t>(r)];
+    builder.build(X, r, r, rec);
+    rec.cell_index = r;
+    if (labels) label_words(*labels, r, rec.labels);
+    else rec.labels.clear();
+  }
+}
+
+// ---- config ------------------------------------------------------------------------
+
+const config::Schema<LoaderConfig>& loader_schema() {
+  static const auto schema =
+      config::Schema<LoaderConfig>("loader")
+          .field("batch_size", &LoaderConfig::batch_size, "cells per batch")
+          .field("threads", &LoaderConfig::threads, "worker threads (batches do not depend on it)")
+          .field("prefetch", &LoaderConfig::prefetch, "batches built ahead of the consumer")
+          .field("shuffle", &LoaderConfig::shuffle, "global shuffle, deterministic in (seed, epoch)")
+          .field("drop_last", &LoaderConfig::drop_last, "drop a final partial batch")
+          .field("seed", &LoaderConfig::seed, "order, transform and masking seed")
+          .field("rank", &LoaderConfig::rank, "this process's rank; -1 = $RANK (else 0)")
+          .field("world_size", &LoaderConfig::world_size, "number of ranks; -1 = $WORLD_SIZE (else 1)")
+          .check([](const LoaderConfig& c, const config::Config& cfg, const std::string& prefix) {
+            if (c.batch_size < 1) config::fail(cfg, prefix + "batch_size", "must be >= 1");
+            if (c.threads < 1) config::fail(cfg, prefix + "threads", "must be >= 1");
+            if (c.prefetch < 1) config::fail(cfg, prefix + "prefetch", "must be >= 1");
+          });
+  return schema;
+}
+
+// ---- permutation -------------------------------------------------------------------
+
+namespace {
+
+uint64_t mix64(uint64_t z) {  // splitmix64 finaliser
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+int64_t env_int(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const long long x = std::strtoll(v, &end, 10);
+  if (*end != '\0' || x < 0)
+    throw std::invalid_argument(fmt::format("loader: environment variable {}='{}' is not a non-negative integer", name, v));
+  return x;
+}
+
+}  // namespace
+
+EpochPermutation::EpochPermutation(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle) : n_(n), shuffle_(shuffle) {
+  int bits = 1;
+  while ((int64_t{1} << bits) < n) ++bits;
+  half_bits_ = (bits + 1) / 2;
+  half_mask_ = (uint64_t{1} << half_bits_) - 1;
+  uint64_t k = mix64(seed ^ mix64(epoch + 0x5eed));
+  for (auto& key : keys_) key = k = mix64(k);
+}
+
+int64_t EpochPermutation::operator()(int64_t p) const {
+  if (!shuffle_) return p;
+  // Balanced Feistel network over 2 * half_bits bits; cycle walking keeps it in [0, n).
+  uint64_t x = static_cast<uint64_t>(p);
+  do {
+    uint64_t left = x >> half_bits_, right = x & half_mask_;
+    for (uint64_t key : keys_) {
+      const uint64_t f = mix64(right ^ key) & half_mask_;
+      const uint64_t next = left ^ f;
+      left = right;
+      right = next;
+    }
+    x = (left << half_bits_) | right;
+  } while (x >= static_cast<uint64_t>(n_));
+  return static_cast<int64_t>(x);
+}
+
+// ---- loader -------------------------------------------------------------------------
+
+struct Loader::Shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int64_t, Batch> ready;
+  int64_t next = 0;  // global batch number next() hands out
+  bool stop = false;
+  std::exception_ptr error;
+  std::vector<std::thread> threads;
+};
+
+Loader::Loader(const CellSource& source, const TransformPipeline& pipeline, const Collator& collator,
+               const LabelLayout& labels, LoaderConfig cfg, LoaderState start)
+    : source_(&source), pipeline_(&pipeline), collator_(&collator), labels_(labels), cfg_(cfg),
+      shared_(std::make_unique<Shared>()) {
+  if (cfg_.batch_size < 1 || cfg_.threads < 1 || cfg_.prefetch < 1)
+    throw std::invalid_argument("loader: batch_size, threads and prefetch must be >= 1");
+  world_ = cfg_.world_size >= 0 ? cfg_.world_size : env_int("WORLD_SIZE", 1);
+  rank_ = cfg_.rank >= 0 ? cfg_.rank : env_int("RANK", 0);
+  if (world_ < 1 || rank_ >= world_)
+    throw std::invalid_argument(fmt::format("loader: rank {} is not in [0, world_size {})", rank_, world_));
+  const int64_t n = source_->n_cells();
+  per_rank_ = n / world_;
+  n_batches_ = cfg_.drop_last ? per_rank_ / cfg_.batch_size : (per_rank_ + cfg_.batch_size - 1) / cfg_.batch_size;
+  if (n_batches_ == 0)
+    throw std::invalid_argument(fmt::format("loader: {} cells over {} rank(s) make no batch of {}{}", n, world_,
+                                            cfg_.batch_size, cfg_.drop_last ? " (drop_last)" : ""));
+  if (start.epoch < 0 || start.batches_consumed < 0 || start.batches_consumed > n_batches_)
+    throw std::invalid_argument(fmt::format("loader: cannot resume at epoch {}, batch {} (an epoch has {} batches)",
+                                            start.epoch, start.batches_consumed, n_batches_));
+  first_batch_ = start.epoch * n_batches_ + start.batches_consumed;
+  shared_->next = first_batch_;
+  for (int64_t t = 0; t < cfg_.threads; ++t) shared_->threads.emplace_back([this, t] { work(t); });
+}
+
+Loader::~Loader() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stop = true;
+  }
+  shared_->cv.notify_all();
+  for (auto& t : shared_->threads) t.join();
+}
+
+std::vector<int64_t> Loader::batch_cells(int64_t g) const {
+  const int64_t epoch = g / n_batches_, j = g % n_batches_;
+  const EpochPermutation perm(source_->n_cells(), static_cast<uint64_t>(cfg_.seed), static_cast<uint64_t>(epoch),
+                              cfg_.shuffle);
+  std::vector<int64_t> cells;
+  const int64_t end = std::min(per_rank_, (j + 1) * cfg_.batch_size);
+  for (int64_t k = j * cfg_.batch_size; k < end; ++k) cells.push_back(perm(rank_ + world_ * k));
+  return cells;
+}
+
+void Loader::work(int64_t worker) {
+  Shared& sh = *shared_;
+  std::vector<CellRecord> records;
+  std::vector<TransformedCell> cells;
+  std::vector<const TransformedCell*> ptrs;
+  TransformWorkspace ws;
+  TransformOutput out;
+  const bool binned = collator_->tokenizer().expr_binned();
+  const bool continuous = collator_->tokenizer().expr_continuous();
+  const bool label_expr = collator_->tokenizer().field(FieldKind::LabelExpressions) != nullptr;
+  try {
+    for (int64_t g = first_batch_ + worker;; g += cfg_.threads) {
+      {
+        std::unique_lock<std::mutex> lock(sh.mu);
+        sh.cv.wait(lock, [&] { return sh.stop || g < sh.next + cfg_.prefetch; });
+        if (sh.stop) return;
+      }
+      const uint64_t epoch = static_cast<uint64_t>(g / n_batches_);
+      const std::vector<int64_t> ids = batch_cells(g);
+      records.resize(ids.size());
+      cells.resize(ids.size());
+      ptrs.resize(ids.size());
+      for (size_t b = 0; b < ids.size(); ++b) {
+        CellRecord& rec = records[b];
+        source_->read(ids[b], rec);
+        Rng rng = cell_rng(static_cast<uint64_t>(cfg_.seed), epoch, rec.cell_index);
+        pipeline_->apply(rec, rng, ws, out);
+        TransformedCell& tc = cells[b];
+        tc.cell_index = rec.cell_index;
+        tc.genes.swap(out.genes);
+        if (continuous) tc.expr_values.swap(out.values);
+        if (binned) tc.expr_bins.swap(out.bins);
+        if (label_expr) tc.label_expressions.swap(out.targets);
+        tc.has_depth = out.has_depth;
+        tc.depth_s = out.depth_s;
+        tc.depth_t = out.depth_t;
+        tc.raw = &rec;
+        split_label_words(rec.labels.data(), labels_, tc.class_labels, tc.multilabel, tc.regression);
+        ptrs[b] = &tc;
+      }
+      Batch batch;
+      collator_->collate(ptrs.data(), ptrs.size(), epoch, batch);
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.ready.emplace(g, std::move(batch));
+      }
+      sh.cv.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    if (!sh.error) sh.error = std::current_exception();
+    sh.cv.notify_all();
+  }
+}
+
+void Loader::next(Batch& out) {
+  Shared& sh = *shared_;
+  {
+    std::unique_lock<std::mutex> lock(sh.mu);
+    sh.cv.wait(lock, [&] { return sh.error || sh.ready.count(sh.next) > 0; });
+    auto it = sh.ready.find(sh.next);
+    if (it == sh.ready.end()) std::rethrow_exception(sh.error);
+    out = std::move(it->second);
+    sh.ready.erase(it);
+    ++sh.next;
+  }
+  sh.cv.notify_all();
+}
+
+LoaderState Loader::state() const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return {shared_->next / n_batches_, shared_->next % n_batches_};
+}
+
+}  // namespace bmfm::data

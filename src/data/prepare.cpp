@@ -1,0 +1,170 @@
+// `bmfm prepare`: h5ad files -> streaming corpus, one row chunk at a time.
+#include "bmfm/data/prepare.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "bmfm/config/error.h"
+#include "bmfm/data/corpus_writer.h"
+#include "bmfm/data/gene_mapping.h"
+#include "bmfm/io/h5ad.h"
+
+namespace bmfm::data {
+
+namespace fs = std::filesystem;
+
+const config::Schema<PrepareConfig>& prepare_schema() {
+  static const auto schema =
+      config::Schema<PrepareConfig>("prepare")
+          .field("inputs", &PrepareConfig::inputs, "h5ad files and folders (a folder adds its *.h5ad, sorted)")
+          .field("output", &PrepareConfig::output, "corpus folder to create")
+          .field("vocab", &PrepareConfig::vocab, "vocabulary JSON; '' = build from the union of the inputs' genes")
+          .field("gene_column", &PrepareConfig::gene_column, "var column with the gene ids; '' = the var index")
+          .field("strip_ensembl_version", &PrepareConfig::strip_ensembl_version,
+                 "match ENSG...16 as ENSG... (both sides)")
+          .field("matrix", &PrepareConfig::matrix, "X or layers/<name>: the raw counts to store")
+          .field("label_columns", &PrepareConfig::label_columns, "obs columns stored as labels, with dictionaries")
+          .section("qc", &PrepareConfig::qc, qc_schema(), "QC rules per input file (docs/qc.md); off by default")
+          .section("sample", &PrepareConfig::sample, sample_schema(), "optional downsampling per input file")
+          .field("cells_per_shard", &PrepareConfig::cells_per_shard, "cells per binary shard")
+          .field("chunk_rows", &PrepareConfig::chunk_rows, "rows read from a file at a time")
+          .field("seed", &PrepareConfig::seed, "sampler seed")
+          .field("overwrite", &PrepareConfig::overwrite, "replace an existing corpus at output")
+          .check([](const PrepareConfig& c, const config::Config& cfg, const std::string& prefix) {
+            if (c.inputs.empty()) config::fail(cfg, prefix + "inputs", "no input files (give --inputs a.h5ad dir/ ...)");
+            if (c.output.empty()) config::fail(cfg, prefix + "output", "no output folder (give --output corpus/)");
+            if (c.cells_per_shard < 1) config::fail(cfg, prefix + "cells_per_shard", "must be >= 1");
+            if (c.chunk_rows < 1) config::fail(cfg, prefix + "chunk_rows", "must be >= 1");
+            if (c.matrix != "X" && c.matrix.rfind("layers/", 0) != 0)
+              config::fail(cfg, prefix + "matrix", "must be X or layers/<name>, got '" + c.matrix + "'");
+            if (c.qc.matrix != "X" && c.qc.matrix != c.matrix)
+              config::fail(cfg, prefix + "qc.matrix",
+                           "prepare runs QC on `matrix` (" + c.matrix + "); set matrix instead of qc.matrix");
+          });
+  return schema;
+}
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const auto& in : inputs) {
+    if (fs::is_directory(in)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(in))
+        if (e.is_regular_file() && e.path().extension() == ".h5ad") found.push_back(e.path().string());
+      if (found.empty()) throw std::runtime_error(fmt::format("prepare: input folder {} holds no *.h5ad files", in));
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(in)) {
+      files.push_back(in);
+    } else {
+      throw std::runtime_error(fmt::format("prepare: input {} does not exist", in));
+    }
+  }
+  return files;
+}
+
+bool qc_enabled(const QcConfig& qc) {
+  return !count_based_rules(qc).empty() || qc.min_cells.has_value() || qc.protein_coding.enabled;
+}
+
+PrepareStats prepare_corpus(const PrepareConfig& cfg) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> files = expand_inputs(cfg.inputs);
+  std::vector<io::H5adReader> readers;
+  std::vector<io::DataFrame> vars, obs;
+  for (const auto& f : files) {
+    readers.emplace_back(f);
+    vars.push_back(readers.back().read_var());
+    if (!cfg.label_columns.empty() || cfg.sample.method != "none") obs.push_back(readers.back().read_obs());
+    if (!readers.back().has_matrix(cfg.matrix))
+      throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
+                                           cfg.matrix));
+  }
+  Vocab vocab;
+  if (!cfg.vocab.empty()) {
+    vocab = Vocab::load(cfg.vocab);
+  } else {
+    std::vector<std::vector<std::string>> lists;
+    for (const auto& v : vars) lists.push_back(io::gene_ids(v, cfg.gene_column));
+    vocab = Vocab::from_genes(union_genes(lists));
+    spdlog::info("vocabulary: {} genes from the union of {} input file(s)", vocab.n_genes(), files.size());
+  }
+  LabelDictionary dict;
+  if (!cfg.label_columns.empty()) {
+    std::vector<const io::DataFrame*> tables;
+    for (const auto& o : obs) tables.push_back(&o);
+    dict = LabelDictionary::build(tables, cfg.label_columns, "prepare inputs");
+  }
+  CorpusWriter writer(cfg.output, vocab, dict, cfg.cells_per_shard, cfg.overwrite);
+  writer.set_matrix(cfg.matrix);
+  QcConfig qc = cfg.qc;
+  qc.matrix = cfg.matrix;
+  qc.chunk_rows = cfg.chunk_rows;
+  const bool run_qc_rules = qc_enabled(qc);
+
+  PrepareStats stats;
+  std::vector<int32_t> words;
+  CellRecord record;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    const auto& reader = readers[fi];
+    const std::string& path = files[fi];
+    const int64_t n_obs = reader.n_obs();
+    std::vector<uint8_t> keep_rows(static_cast<size_t>(n_obs), 1);
+    std::vector<std::string> names = io::gene_ids(vars[fi], cfg.gene_column);
+    if (run_qc_rules || cfg.sample.method != "none") {
+      const MatrixSource src = matrix_source(reader, cfg.matrix);
+      QcResult qr = qc_cells(src, vars[fi], qc);
+      if (cfg.sample.method != "none")
+        sample_cells(qr, cfg.sample, obs[fi], static_cast<uint64_t>(cfg.seed) + fi);
+      qc_genes(src, vars[fi], qc, qr);
+      keep_rows = qr.keep_cells;
+      // Genes the QC gene rules remove are renamed to a name no vocabulary holds.
+      for (size_t g = 0; g < names.size(); ++g)
+        if (!qr.keep_genes[g]) names[g] = "\x01qc-removed:" + names[g];
+      for (const auto& rule : qr.rules)
+        spdlog::info("  {}: {:<16} {:<5} removed {:>9}, {:>9} left", path, rule.name, rule.axis, rule.removed,
+                     rule.remaining);
+    }
+    GeneMappingOptions mo;
+    mo.column = cfg.gene_column;
+    mo.strip_ensembl_version = cfg.strip_ensembl_version;
+    const GeneMapping mapping = GeneMapping::build(names, vocab, mo, "var of " + path);
+    spdlog::info("{}", mapping.summary());
+    if (mapping.n_mapped() == 0)
+      throw std::runtime_error(fmt::format("prepare: no gene of {} is in the vocabulary ({}); check gene_column / vocab",
+                                           path, mapping.summary()));
+    std::optional<EncodedLabels> enc;
+    if (!cfg.label_columns.empty()) enc = encode_labels(obs[fi], dict, cfg.label_columns, path);
+    CellRecordBuilder builder(mapping);
+    int64_t written = 0;
+    for (int64_t b = 0; b < n_obs; b += cfg.chunk_rows) {
+      const int64_t e = std::min(n_obs, b + cfg.chunk_rows);
+      bool any = false;
+      for (int64_t r = b; r < e && !any; ++r) any = keep_rows[static_cast<size_t>(r)] != 0;
+      if (!any) continue;
+      const io::CsrMatrix X = reader.read_matrix(cfg.matrix, b, e);
+      for (int64_t r = b; r < e; ++r) {
+        if (!keep_rows[static_cast<size_t>(r)]) continue;
+        builder.build(X, r - b, r, record);
+        if (enc) label_words(*enc, r, words);
+        writer.add(record.genes.data(), record.values.data(), record.genes.size(), words.data());
+        ++written;
+      }
+    }
+    writer.add_source({path, n_obs, written, mapping.summary()});
+    stats.n_obs += n_obs;
+    stats.n_written += written;
+    spdlog::info("{}: {} of {} cells written", path, written, n_obs);
+  }
+  stats.n_files = static_cast<int64_t>(files.size());
+  writer.finish();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+}  // namespace bmfm::data
