@@ -1,14 +1,20 @@
 // `bmfm bench <what>`: benchmark commands for the hot paths (not timed tests).
 // Each prints throughput in cells/s and the process's peak resident memory.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "bmfm/data/corpus.h"
+#include "bmfm/data/loader.h"
+#include "bmfm/data/prepare.h"
 #include "bmfm/data/random.h"
 #include "bmfm/eval/scib_metrics.h"
 #include "bmfm/model/runtime.h"
@@ -46,7 +52,106 @@ void synthetic_embedding(int64_t n, int64_t d, int n_labels, int n_batches, uint
   }
 }
 
+
+// Runs `phase` (returns cells processed) in a forked child so that its peak
+// RSS is its own (wait4), not the high-water mark of an earlier phase.
+struct PhaseResult {
+  double cells = 0, seconds = 0, peak_rss_mib = 0;
+};
+template <class F>
+PhaseResult run_phase(F phase) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("bench data: pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("bench data: fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    double out[2] = {-1, 0};
+    try {
+      const auto t0 = std::chrono::steady_clock::now();
+      out[0] = static_cast<double>(phase());
+      out[1] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } catch (const std::exception& e) {
+      std::cerr << "bench data: " << e.what() << "\n";
+    }
+    const ssize_t ignored = write(fds[1], out, sizeof out);
+    (void)ignored;
+    _exit(out[0] < 0 ? 1 : 0);
+  }
+  close(fds[1]);
+  double in[2] = {-1, 0};
+  const ssize_t got = read(fds[0], in, sizeof in);
+  close(fds[0]);
+  int status = 0;
+  rusage u{};
+  wait4(pid, &status, 0, &u);
+  if (got != static_cast<ssize_t>(sizeof in) || in[0] < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("bench data: a phase failed (see above)");
+  return {in[0], in[1], static_cast<double>(u.ru_maxrss) / 1024.0};
+}
+
+// Streams `n_cells` cells of WCED-ready (wced) or MLM batches from a corpus.
+int64_t stream_corpus(const std::string& dir, bool wced, int64_t threads, int64_t batch_size, int64_t n_cells) {
+  const data::Corpus corpus = data::Corpus::open(dir);
+  data::TransformConfig tc;
+  tc.max_length = 1024;
+  data::CollatorConfig cc;
+  cc.tokenizer.max_length = 1024;
+  if (wced) {
+    cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.15}};
+    cc.wced.enabled = true;
+  } else {
+    tc.binning.method = "scgpt";
+    tc.binning.n_bins = 51;
+    cc.tokenizer.fields = {{"genes", "token", 0, 0.15}, {"expressions", "binned", 51, 0.15}};
+  }
+  const data::TransformPipeline pipeline(tc, corpus.vocab());
+  const data::Collator collator(corpus.vocab(), cc, corpus.labels().layout(), 0);
+  const data::CorpusCellSource source(corpus);
+  data::LoaderConfig lc;
+  lc.batch_size = batch_size;
+  lc.threads = threads;
+  lc.prefetch = 2 * threads;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(source, pipeline, collator, corpus.labels().layout(), lc);
+  data::Batch batch;
+  int64_t seen = 0;
+  while (seen < n_cells) {
+    loader.next(batch);
+    seen += batch.B;
+  }
+  return seen;
+}
+
 }  // namespace
+
+template <class Opts>
+int run_bench_data(const Opts& o) {
+  namespace fs = std::filesystem;
+  std::cout << fmt::format("bench data: input {}, batch {}, streaming {} cells per run, max_length 1024\n", o.input,
+                           o.batch_size, o.stream_cells);
+  for (int64_t repeat : o.repeats) {
+    const std::string dir = fmt::format("{}/corpus-x{}", o.work_dir, repeat);
+    fs::remove_all(dir);
+    data::PrepareConfig pc;
+    pc.inputs.assign(static_cast<size_t>(repeat), o.input);
+    pc.output = dir;
+    const PhaseResult prep = run_phase([&] { return data::prepare_corpus(pc).n_written; });
+    std::cout << fmt::format("  prepare x{:<3} {:>9.0f} cells  {:>9.0f} cells/s  peak RSS {:>6.0f} MiB\n", repeat,
+                             prep.cells, prep.cells / prep.seconds, prep.peak_rss_mib);
+    for (bool wced : {true, false})
+      for (int64_t threads : {1, 2}) {
+        const PhaseResult r =
+            run_phase([&] { return stream_corpus(dir, wced, threads, o.batch_size, o.stream_cells); });
+        std::cout << fmt::format("  stream x{:<3} {} {} thread{}  {:>9.0f} cells/s  peak RSS {:>6.0f} MiB\n", repeat,
+                                 wced ? "WCED" : "MLM ", threads, threads == 1 ? " " : "s", r.cells / r.seconds,
+                                 r.peak_rss_mib);
+      }
+    fs::remove_all(dir);
+  }
+  return 0;
+}
 
 Run add_bench_command(CLI::App& app) {
   struct Opts {
@@ -57,6 +162,11 @@ Run add_bench_command(CLI::App& app) {
     int threads = 0;
     std::string knn = "auto";
     std::string log_level = "info";
+    std::string input = std::string(BMFM_SOURCE_DIR) + "/../shared/data/scanpy_10x_mousebrain10k_1000genes.h5ad";
+    std::vector<int64_t> repeats{1};
+    std::string work_dir = "/tmp/bmfm-bench-data";
+    int64_t stream_cells = 50000;
+    int64_t batch_size = 32;
   };
   auto opts = std::make_shared<Opts>();
   auto* bench = app.add_subcommand("bench", "Benchmark a hot path; prints cells/s and peak memory");
@@ -69,8 +179,19 @@ Run add_bench_command(CLI::App& app) {
   metrics->add_option("--knn", opts->knn, "auto | exact | hnsw")->capture_default_str();
   metrics->add_option("--threads", opts->threads, "threads (0 = all cores)")->capture_default_str();
   metrics->add_option("--log-level", opts->log_level, "log level")->capture_default_str();
-  return [opts, metrics] {
+  auto* data_cmd = bench->add_subcommand(
+      "data", "Prepare a corpus from an h5ad (repeated N times), then stream WCED and MLM batches from it");
+  data_cmd->add_option("--input", opts->input, "h5ad to prepare")->capture_default_str();
+  data_cmd->add_option("--repeat", opts->repeats, "corpus sizes: the input repeated N times (several: --repeat 1 50)")
+      ->capture_default_str();
+  data_cmd->add_option("--work-dir", opts->work_dir, "where the corpora are written (removed after)")
+      ->capture_default_str();
+  data_cmd->add_option("--stream-cells", opts->stream_cells, "cells streamed per measurement")->capture_default_str();
+  data_cmd->add_option("--batch-size", opts->batch_size, "cells per batch")->capture_default_str();
+  data_cmd->add_option("--log-level", opts->log_level, "log level")->capture_default_str();
+  return [opts, metrics, data_cmd] {
     setup_logging(opts->log_level);
+    if (data_cmd->parsed()) return run_bench_data(*opts);
     if (!metrics->parsed()) throw ConfigError("bench: choose what to benchmark (bmfm bench --help)");
     if (opts->n_cells < 3 || opts->n_dims < 1) throw ConfigError("bench metrics: need --n-cells >= 3, --n-dims >= 1");
     model::set_num_threads(opts->threads);

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 
 #include "bmfm/config/error.h"
+#include "bmfm/data/qc.h"
 #include "bmfm/eval/umap_layout.h"
 #include "bmfm/io/h5ad.h"
 
@@ -79,20 +81,6 @@ std::vector<int32_t> column_codes(const io::Column& c, std::vector<std::string>&
   return codes;
 }
 
-io::CsrMatrix take_rows(const io::CsrMatrix& m, const std::vector<int64_t>& rows) {
-  io::CsrMatrix out;
-  out.n_rows = static_cast<int64_t>(rows.size());
-  out.n_cols = m.n_cols;
-  for (int64_t r : rows) {
-    for (int64_t k = m.indptr[static_cast<size_t>(r)]; k < m.indptr[static_cast<size_t>(r) + 1]; ++k) {
-      out.indices.push_back(m.indices[static_cast<size_t>(k)]);
-      out.data.push_back(m.data[static_cast<size_t>(k)]);
-    }
-    out.indptr.push_back(static_cast<int64_t>(out.data.size()));
-  }
-  return out;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -151,7 +139,10 @@ DatasetResult run_zero_shot(const DatasetSpec& spec, const ZeroShotOptions& opts
           std::copy_n(m.data.begin() + kept[i] * m.n_cols, m.n_cols, X.begin() + static_cast<int64_t>(i) * m.n_cols);
       } else {
         if (!counts_loaded) {
-          counts = take_rows(reader->read_matrix(spec.counts), kept);
+          io::CsrMatrix all = reader->read_matrix(spec.counts);
+          std::vector<int64_t> cols(static_cast<size_t>(all.n_cols));
+          std::iota(cols.begin(), cols.end(), int64_t{0});
+          counts = data::take(all, kept, cols);
           io::require_counts(counts, spec.path + " " + spec.counts);
           counts_loaded = true;
         }
