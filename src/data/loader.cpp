@@ -105,6 +105,7 @@ struct Loader::Shared {
   std::mutex mu;
   std::condition_variable cv;
   std::map<int64_t, Batch> ready;
+  std::vector<Batch> pool;  // buffers handed back by next(), reused by workers (no re-allocation per batch)
   int64_t next = 0;  // global batch number next() hands out
   bool stop = false;
   std::exception_ptr error;
@@ -195,6 +196,13 @@ void Loader::work(int64_t worker) {
         ptrs[b] = &tc;
       }
       Batch batch;
+      {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        if (!sh.pool.empty()) {
+          batch = std::move(sh.pool.back());
+          sh.pool.pop_back();
+        }
+      }
       collator_->collate(ptrs.data(), ptrs.size(), epoch, batch);
       {
         std::lock_guard<std::mutex> lock(sh.mu);
@@ -216,7 +224,8 @@ void Loader::next(Batch& out) {
     sh.cv.wait(lock, [&] { return sh.error || sh.ready.count(sh.next) > 0; });
     auto it = sh.ready.find(sh.next);
     if (it == sh.ready.end()) std::rethrow_exception(sh.error);
-    out = std::move(it->second);
+    std::swap(out, it->second);  // the caller's previous buffers go back to the workers
+    if (sh.pool.size() < static_cast<size_t>(cfg_.prefetch + cfg_.threads)) sh.pool.push_back(std::move(it->second));
     sh.ready.erase(it);
     ++sh.next;
   }

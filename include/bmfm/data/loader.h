@@ -111,8 +111,9 @@ class Loader {
   int64_t rank() const { return rank_; }
   int64_t world_size() const { return world_; }
   int64_t batches_per_epoch() const { return n_batches_; }
-  // Blocks until the next batch is ready; rethrows a worker's error. Moves the
-  // batch into `out` (its old buffers are dropped). Epochs follow each other.
+  // Blocks until the next batch is ready; rethrows a worker's error. Swaps the
+  // batch into `out`; out's previous buffers are recycled by the workers, so
+  // pass the same Batch every time. Epochs follow each other.
   void next(Batch& out);
   // Position after the batches handed out so far.
   LoaderState state() const;
