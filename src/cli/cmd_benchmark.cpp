@@ -9,6 +9,7 @@
 #include "bmfm/eval/benchmark.h"
 #include "bmfm/eval/report.h"
 #include "bmfm/model/runtime.h"
+#include "bmfm/train/progress.h"
 #include "commands.h"
 #include "common.h"
 
@@ -110,11 +111,22 @@ Run add_benchmark_command(CLI::App& app) {
 
     std::vector<eval::DatasetResult> results;
     int failures = 0;
+    // One unit per (dataset, method, stage) where stages are embed, metrics, umap.
+    const int64_t stages = run.zero_shot.umap ? 3 : 2;
+    train::ProgressBar bar("benchmark",
+                           static_cast<int64_t>(specs.size() * run.zero_shot.methods.size()) * stages);
     for (size_t i = 0; i < specs.size(); ++i) {
-      auto progress = [&, i](const std::string& dataset, const std::string& method, const std::string& stage) {
-        spdlog::info("[{}/{}] {}{}{}: {}", i + 1, specs.size(), dataset, method.empty() ? "" : " / ", method, stage);
+      int64_t seen = 0;
+      auto progress = [&](const std::string& dataset, const std::string& method, const std::string& stage) {
+        const std::string status = dataset + (method.empty() ? "" : " / " + method) + ": " + stage;
+        if (stage != "load" && seen++ > 0)
+          bar.advance(1, status);  // the previous stage is done
+        else
+          bar.set_status(status);
       };
       auto r = eval::run_zero_shot(specs[i], run.zero_shot, progress);
+      // Units of this dataset not yet counted (the last stage, or all of them after a failure).
+      bar.advance(static_cast<int64_t>(run.zero_shot.methods.size()) * stages - std::max<int64_t>(seen - 1, 0));
       if (!r.error.empty()) {
         ++failures;
         spdlog::error("{}: {}", r.spec.name, r.error);
@@ -131,6 +143,7 @@ Run add_benchmark_command(CLI::App& app) {
       }
       results.push_back(std::move(r));
     }
+    bar.finish();
     write_text_file(run.output_dir + "/results.json", eval::results_json(results, run.zero_shot));
     write_text_file(run.output_dir + "/results.md", eval::results_markdown(results));
     write_text_file(run.output_dir + "/report.html", eval::report_html(results, run.zero_shot));

@@ -1,5 +1,6 @@
 // `bmfm prepare`: h5ad files -> a streaming, sharded, memory-mappable corpus
 // (docs/corpus.md).
+#include <algorithm>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -35,6 +36,9 @@ Run add_prepare_command(CLI::App& app) {
     if (print_config_requested(*opts, cfg)) return 0;
     const auto run = data::prepare_schema().read(cfg, "");
     const auto stats = data::prepare_corpus(run);
+    // The resolved config goes next to the manifest (after the rename: the
+    // manifest alone is what makes a corpus complete).
+    write_text_file(run.output + "/config.yaml", cfg.to_yaml());
     spdlog::info("prepared {}: {} of {} cells from {} file(s) in {:.2f} s ({:.0f} cells/s)", run.output,
                  stats.n_written, stats.n_obs, stats.n_files, stats.seconds,
                  static_cast<double>(stats.n_obs) / std::max(stats.seconds, 1e-9));

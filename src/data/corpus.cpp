@@ -240,6 +240,10 @@ void Corpus::read(int64_t i, CellRecord& out) const {
   out.labels.assign(v.labels, v.labels + impl_->manifest.n_label_words);
 }
 
+void Corpus::release_pages() const {
+  for (const auto& s : impl_->shards) madvise(s.base, s.bytes, MADV_DONTNEED);
+}
+
 void label_words(const EncodedLabels& enc, int64_t i, std::vector<int32_t>& out) {
   const auto& lay = enc.layout;
   out.clear();

@@ -42,6 +42,8 @@ const config::Schema<LoaderConfig>& loader_schema() {
           .field("seed", &LoaderConfig::seed, "order, transform and masking seed")
           .field("rank", &LoaderConfig::rank, "this process's rank; -1 = $RANK (else 0)")
           .field("world_size", &LoaderConfig::world_size, "number of ranks; -1 = $WORLD_SIZE (else 1)")
+          .field("release_every", &LoaderConfig::release_every,
+                 "batches between dropping mapped corpus pages from the RSS; 0 = never")
           .check([](const LoaderConfig& c, const config::Config& cfg, const std::string& prefix) {
             if (c.batch_size < 1) config::fail(cfg, prefix + "batch_size", "must be >= 1");
             if (c.threads < 1) config::fail(cfg, prefix + "threads", "must be >= 1");
@@ -108,7 +110,8 @@ struct Loader::Shared {
   std::vector<Batch> pool;  // buffers handed back by next(), reused by workers (no re-allocation per batch)
   int64_t next = 0;  // global batch number next() hands out
   bool stop = false;
-  std::exception_ptr error;
+  std::exception_ptr error;  // of the lowest failing batch number, error_batch
+  int64_t error_batch = 0;
   std::vector<std::thread> threads;
 };
 
@@ -165,8 +168,9 @@ void Loader::work(int64_t worker) {
   const bool binned = collator_->tokenizer().expr_binned();
   const bool continuous = collator_->tokenizer().expr_continuous();
   const bool label_expr = collator_->tokenizer().field(FieldKind::LabelExpressions) != nullptr;
+  int64_t g = first_batch_ + worker;
   try {
-    for (int64_t g = first_batch_ + worker;; g += cfg_.threads) {
+    for (;; g += cfg_.threads) {
       {
         std::unique_lock<std::mutex> lock(sh.mu);
         sh.cv.wait(lock, [&] { return sh.stop || g < sh.next + cfg_.prefetch; });
@@ -211,25 +215,32 @@ void Loader::work(int64_t worker) {
       sh.cv.notify_all();
     }
   } catch (...) {
+    // Batches before g are still built by the other workers, so the consumer
+    // sees the error at the same batch whatever the thread count.
     std::lock_guard<std::mutex> lock(sh.mu);
-    if (!sh.error) sh.error = std::current_exception();
+    if (!sh.error || g < sh.error_batch) {
+      sh.error = std::current_exception();
+      sh.error_batch = g;
+    }
     sh.cv.notify_all();
   }
 }
 
 void Loader::next(Batch& out) {
   Shared& sh = *shared_;
+  int64_t handed_out = 0;
   {
     std::unique_lock<std::mutex> lock(sh.mu);
-    sh.cv.wait(lock, [&] { return sh.error || sh.ready.count(sh.next) > 0; });
+    sh.cv.wait(lock, [&] { return (sh.error && sh.next >= sh.error_batch) || sh.ready.count(sh.next) > 0; });
     auto it = sh.ready.find(sh.next);
     if (it == sh.ready.end()) std::rethrow_exception(sh.error);
     std::swap(out, it->second);  // the caller's previous buffers go back to the workers
     if (sh.pool.size() < static_cast<size_t>(cfg_.prefetch + cfg_.threads)) sh.pool.push_back(std::move(it->second));
     sh.ready.erase(it);
-    ++sh.next;
+    handed_out = ++sh.next;
   }
   sh.cv.notify_all();
+  if (cfg_.release_every > 0 && handed_out % cfg_.release_every == 0) source_->release_memory();
 }
 
 LoaderState Loader::state() const {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -75,29 +76,46 @@ bool qc_enabled(const QcConfig& qc) {
 PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::string> files = expand_inputs(cfg.inputs);
-  std::vector<io::H5adReader> readers;
-  std::vector<io::DataFrame> vars, obs;
+  // Pass 1 over the files' small tables: the vocabulary (union of genes) and
+  // the label dictionary. Only the label columns of obs are kept, and no file
+  // stays open, so memory does not grow with the number of inputs.
+  std::vector<std::string> union_list;
+  std::vector<io::DataFrame> label_obs;
   for (const auto& f : files) {
-    readers.emplace_back(f);
-    vars.push_back(readers.back().read_var());
-    if (!cfg.label_columns.empty() || cfg.sample.method != "none") obs.push_back(readers.back().read_obs());
-    if (!readers.back().has_matrix(cfg.matrix))
+    const io::H5adReader reader(f);
+    if (!reader.has_matrix(cfg.matrix))
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
+    if (cfg.vocab.empty()) union_list = union_genes({union_list, io::gene_ids(reader.read_var(), cfg.gene_column)});
+    if (!cfg.label_columns.empty()) {
+      io::DataFrame obs = reader.read_obs(), kept;
+      kept.index.resize(static_cast<size_t>(obs.n_rows()));
+      for (const auto& lc : cfg.label_columns) {
+        const io::Column* col = obs.find(lc.name);
+        if (!col) {
+          std::string have;
+          for (const auto& c : obs.columns) have += (have.empty() ? "" : ", ") + c.name;
+          throw std::runtime_error(fmt::format("prepare: {} has no obs column '{}' (label_columns); its columns: {}",
+                                               f, lc.name, have));
+        }
+        kept.columns.push_back(*col);
+      }
+      label_obs.push_back(std::move(kept));
+    }
   }
   Vocab vocab;
   if (!cfg.vocab.empty()) {
     vocab = Vocab::load(cfg.vocab);
   } else {
-    std::vector<std::vector<std::string>> lists;
-    for (const auto& v : vars) lists.push_back(io::gene_ids(v, cfg.gene_column));
-    vocab = Vocab::from_genes(union_genes(lists));
+    vocab = Vocab::from_genes(union_list);
     spdlog::info("vocabulary: {} genes from the union of {} input file(s)", vocab.n_genes(), files.size());
   }
+  union_list.clear();
+  union_list.shrink_to_fit();
   LabelDictionary dict;
   if (!cfg.label_columns.empty()) {
     std::vector<const io::DataFrame*> tables;
-    for (const auto& o : obs) tables.push_back(&o);
+    for (const auto& o : label_obs) tables.push_back(&o);
     dict = LabelDictionary::build(tables, cfg.label_columns, "prepare inputs");
   }
   CorpusWriter writer(cfg.output, vocab, dict, cfg.cells_per_shard, cfg.overwrite);
@@ -111,17 +129,20 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   std::vector<int32_t> words;
   CellRecord record;
   for (size_t fi = 0; fi < files.size(); ++fi) {
-    const auto& reader = readers[fi];
     const std::string& path = files[fi];
+    const io::H5adReader reader(path);
+    const io::DataFrame var = reader.read_var();
+    io::DataFrame obs;
+    if (cfg.sample.method != "none") obs = reader.read_obs();
     const int64_t n_obs = reader.n_obs();
     std::vector<uint8_t> keep_rows(static_cast<size_t>(n_obs), 1);
-    std::vector<std::string> names = io::gene_ids(vars[fi], cfg.gene_column);
+    std::vector<std::string> names = io::gene_ids(var, cfg.gene_column);
     if (run_qc_rules || cfg.sample.method != "none") {
       const MatrixSource src = matrix_source(reader, cfg.matrix);
-      QcResult qr = qc_cells(src, vars[fi], qc);
+      QcResult qr = qc_cells(src, var, qc);
       if (cfg.sample.method != "none")
-        sample_cells(qr, cfg.sample, obs[fi], static_cast<uint64_t>(cfg.seed) + fi);
-      qc_genes(src, vars[fi], qc, qr);
+        sample_cells(qr, cfg.sample, obs, static_cast<uint64_t>(cfg.seed) + fi);
+      qc_genes(src, var, qc, qr);
       keep_rows = qr.keep_cells;
       // Genes the QC gene rules remove are renamed to a name no vocabulary holds.
       for (size_t g = 0; g < names.size(); ++g)
@@ -139,7 +160,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
       throw std::runtime_error(fmt::format("prepare: no gene of {} is in the vocabulary ({}); check gene_column / vocab",
                                            path, mapping.summary()));
     std::optional<EncodedLabels> enc;
-    if (!cfg.label_columns.empty()) enc = encode_labels(obs[fi], dict, cfg.label_columns, path);
+    if (!cfg.label_columns.empty()) enc = encode_labels(label_obs[fi], dict, cfg.label_columns, path);
     CellRecordBuilder builder(mapping);
     int64_t written = 0;
     for (int64_t b = 0; b < n_obs; b += cfg.chunk_rows) {
@@ -158,6 +179,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     }
     writer.add_source({path, n_obs, written, mapping.summary()});
     stats.n_obs += n_obs;
+    if (!label_obs.empty()) label_obs[fi] = io::DataFrame{};
     stats.n_written += written;
     spdlog::info("{}: {} of {} cells written", path, written, n_obs);
   }

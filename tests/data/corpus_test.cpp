@@ -76,6 +76,9 @@ TEST(CorpusWriter, RoundTripThroughMmap) {
   EXPECT_EQ(v.values[1], 2.0f);
   EXPECT_THROW(c.cell(3), std::out_of_range);
   EXPECT_EQ(c.manifest().shards[0].nnz, 5);
+  c.release_pages();  // pages come back from the file on the next access
+  c.read(1, r);
+  EXPECT_EQ(r.values, (std::vector<float>{3, 4, 5}));
 }
 
 TEST(CorpusWriter, UnfinishedWriterLeavesNoCorpus) {
@@ -231,4 +234,27 @@ TEST(PrepareCorpus, BadInputsAreClearErrors) {
   cfg.inputs = {empty_dir};
   EXPECT_THROW(prepare_corpus(cfg), std::runtime_error);
   EXPECT_FALSE(fs::exists(cfg.output));
+}
+
+TEST(CorpusLabels, WordsRoundTripEveryLabelKind) {
+  EncodedLabels enc;
+  enc.n_obs = 1;
+  enc.layout = {2, 3, 1};
+  enc.class_labels = {4, -100};
+  enc.multilabel = {1, 0, 1};
+  enc.regression = {2.5f};
+  std::vector<int32_t> words;
+  label_words(enc, 0, words);
+  ASSERT_EQ(words.size(), 6u);
+  EXPECT_EQ(words[0], 4);
+  EXPECT_EQ(words[1], -100);
+  EXPECT_EQ(words[2], 1);
+  EXPECT_EQ(words[3], 0);
+  EXPECT_EQ(words[5], 0x40200000);  // IEEE-754 bits of 2.5f
+  std::vector<int32_t> cls;
+  std::vector<float> ml, reg;
+  split_label_words(words.data(), enc.layout, cls, ml, reg);
+  EXPECT_EQ(cls, (std::vector<int32_t>{4, -100}));
+  EXPECT_EQ(ml, (std::vector<float>{1, 0, 1}));
+  EXPECT_EQ(reg, (std::vector<float>{2.5f}));
 }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <vector>
@@ -219,4 +221,54 @@ TEST(Loader, MemorySourceMatchesCorpusSource) {
     EXPECT_TRUE(x.has_wced);
     EXPECT_EQ(x.C, 1);
   }
+}
+
+namespace {
+class ThrowingSource : public FakeSource {
+ public:
+  ThrowingSource() : FakeSource(40) {}
+  void read(int64_t i, CellRecord& out) const override {
+    if (i == 13) throw std::runtime_error("cell 13 is unreadable");
+    FakeSource::read(i, out);
+  }
+};
+}  // namespace
+
+TEST(Loader, WorkerErrorReachesTheConsumer) {
+  const Vocab vocab = ten_genes();
+  const ThrowingSource src;
+  const TransformPipeline pipe(TransformConfig{}, vocab);
+  const Collator col(vocab, mlm_config(16), {}, 5);
+  LoaderConfig lc;
+  lc.batch_size = 4;
+  lc.shuffle = false;
+  lc.world_size = 1;
+  lc.rank = 0;
+  Loader l(src, pipe, col, {}, lc);
+  Batch b;
+  for (int i = 0; i < 3; ++i) l.next(b);  // cells 0..11 are fine
+  try {
+    l.next(b);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cell 13"), std::string::npos);
+  }
+}
+
+TEST(Loader, RankFromEnvironment) {
+  const Vocab vocab = ten_genes();
+  const FakeSource src(20);
+  const TransformPipeline pipe(TransformConfig{}, vocab);
+  const Collator col(vocab, mlm_config(16), {}, 5);
+  setenv("RANK", "1", 1);
+  setenv("WORLD_SIZE", "4", 1);
+  LoaderConfig lc;
+  lc.batch_size = 5;
+  lc.shuffle = false;
+  Loader l(src, pipe, col, {}, lc);
+  unsetenv("RANK");
+  unsetenv("WORLD_SIZE");
+  EXPECT_EQ(l.rank(), 1);
+  EXPECT_EQ(l.world_size(), 4);
+  EXPECT_EQ(l.batch_cells(0), (std::vector<int64_t>{1, 5, 9, 13, 17}));
 }

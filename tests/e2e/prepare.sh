@@ -10,7 +10,7 @@ ZHENG=$DATA/bmfm_zheng68k.h5ad
 
 # 1. Two files, small shards; every stored value checked against h5py.
 expect_exit 0 "$BMFM" prepare --inputs "$CXG" "$ZHENG" --output corpus cells_per_shard=100 chunk_rows=64
-for f in corpus/manifest.json corpus/vocab.json corpus/shard-00000.bin corpus/shard-00003.bin; do
+for f in corpus/manifest.json corpus/config.yaml corpus/vocab.json corpus/shard-00000.bin corpus/shard-00003.bin; do
   test -f "$f" || fail "missing $f"
 done
 ls -d corpus.tmp-* 2>/dev/null && fail "temp folder left behind"
@@ -72,6 +72,8 @@ expect_exit 2 "$BMFM" prepare --inputs "$CXG" --output y cells_per_shrd=5
 expect_in "$WORK/err" "cells_per_shard"
 expect_exit 2 "$BMFM" prepare --output y
 expect_in "$WORK/err" "inputs"
+expect_exit 1 "$BMFM" prepare --inputs "$CXG" "$ZHENG" --output y 'label_columns=[{name: cell_type}]'
+expect_in "$WORK/err" "bmfm_zheng68k.h5ad has no obs column 'cell_type'"
 # Mouse symbols (Xkr4, ...) never match the human ones: fails after the writer started.
 expect_exit 0 "$BMFM" prepare --inputs "$DATA/scanpy_10x_mousebrain10k_1000genes.h5ad" --output mouse
 expect_exit 1 "$BMFM" prepare --inputs "$CXG" --output z vocab=mouse/vocab.json

@@ -106,6 +106,11 @@ class Corpus {
   CellView cell(int64_t i) const;
   // Copies cell i into `out` (genes, values, label words; cell_index = i).
   void read(int64_t i, CellRecord& out) const;
+  // Drops the mapped pages from this process's resident set (madvise
+  // MADV_DONTNEED; they stay in the page cache and are re-read on access), so
+  // a long shuffled pass over a large corpus keeps a flat RSS. Safe while
+  // other threads read.
+  void release_pages() const;
 
  private:
   Corpus();

@@ -41,6 +41,9 @@ class CellSource {
   virtual int64_t n_cells() const = 0;
   // Cell i: genes, values, label words (corpus.h layout); cell_index = i.
   virtual void read(int64_t i, CellRecord& out) const = 0;
+  // Lets go of memory the source can get back (mapped corpus pages); the
+  // loader calls it every LoaderConfig::release_every batches.
+  virtual void release_memory() const {}
 };
 
 // A memory-mapped corpus.
@@ -49,6 +52,7 @@ class CorpusCellSource : public CellSource {
   explicit CorpusCellSource(const Corpus& corpus) : corpus_(&corpus) {}
   int64_t n_cells() const override { return corpus_->n_cells(); }
   void read(int64_t i, CellRecord& out) const override { corpus_->read(i, out); }
+  void release_memory() const override { corpus_->release_pages(); }
 
  private:
   const Corpus* corpus_;
@@ -75,6 +79,7 @@ struct LoaderConfig {
   int64_t seed = 0;          // order, transforms and masking
   int64_t rank = -1;         // -1 = $RANK, else 0
   int64_t world_size = -1;   // -1 = $WORLD_SIZE, else 1
+  int64_t release_every = 1024;  // batches between CellSource::release_memory() calls; 0 = never
 };
 const config::Schema<LoaderConfig>& loader_schema();
 
