@@ -258,3 +258,17 @@ TEST(CorpusLabels, WordsRoundTripEveryLabelKind) {
   EXPECT_EQ(ml, (std::vector<float>{1, 0, 1}));
   EXPECT_EQ(reg, (std::vector<float>{2.5f}));
 }
+
+TEST(PrepareCorpus, SamplerKeepsExactlyTheTarget) {
+  BMFM_REQUIRE_DATA("bmfm_cellxgene_pretrain.h5ad");
+  PrepareConfig cfg;
+  cfg.inputs = {bmfm::test::data_path("bmfm_cellxgene_pretrain.h5ad")};
+  cfg.output = bmfm::test::temp_dir("prepare_sample") + "/corpus";
+  cfg.sample.method = "uniform";
+  cfg.sample.fraction = 0.25;  // round(0.25 * 220) = 55
+  cfg.chunk_rows = 16;
+  EXPECT_EQ(prepare_corpus(cfg).n_written, 55);
+  const Corpus c = Corpus::open(cfg.output);
+  EXPECT_EQ(c.n_cells(), 55);
+  EXPECT_EQ(c.manifest().sources.at(0).n_obs, 220);
+}

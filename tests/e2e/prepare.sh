@@ -80,4 +80,10 @@ expect_exit 1 "$BMFM" prepare --inputs "$CXG" --output z vocab=mouse/vocab.json
 expect_in "$WORK/err" "no gene of"
 test ! -e z || fail "a failed prepare left a corpus"
 ls -d z.tmp-* 2>/dev/null && fail "a failed prepare left its temp folder"
+
+# 4. bmfm bench data runs end to end on a small corpus (numbers are not checked).
+expect_exit 0 "$BMFM" bench data --input "$CXG" --repeat 1 --stream-cells 256 --work-dir bench --log-level warn
+expect_in "$WORK/out" "stream x1   WCED 2 threads"
+expect_in "$WORK/out" "prepare x1"
+test ! -e bench/corpus-x1 || fail "bench data left its corpus behind"
 echo OK
