@@ -16,7 +16,7 @@ Run add_prepare_command(CLI::App& app) {
   auto inputs = std::make_shared<std::vector<std::string>>();
   auto output = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("prepare", "Prepare h5ad files into a streaming corpus (manifest + binary shards)");
-  add_common_options(sub, *opts);
+  add_common_options(sub, *opts, /*with_seed=*/true, /*with_output_dir=*/false);
   sub->add_option("--inputs", *inputs, "h5ad files and folders (same as inputs=[...])")->expected(1, -1);
   sub->add_option("--output", *output, "corpus folder to create (same as output=PATH)");
   sub->footer("Usage: bmfm prepare --inputs a.h5ad b.h5ad dir/ --output corpus/ [key=value ...]\nConfig keys:\n" +

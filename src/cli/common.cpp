@@ -14,13 +14,13 @@ namespace fs = std::filesystem;
 
 namespace bmfm::cli {
 
-void add_common_options(CLI::App* sub, CommonOptions& opts, bool with_seed) {
+void add_common_options(CLI::App* sub, CommonOptions& opts, bool with_seed, bool with_output_dir) {
   sub->add_option("--config", opts.config_file, "YAML config file (may start with a Hydra `defaults:` list)");
   sub->add_option("--config-dir", opts.config_dirs,
                   "extra folder searched for config groups before configs/ (repeatable)");
   sub->add_option("--cfg", opts.cfg, "`job`: print the fully resolved config and exit")
       ->check(CLI::IsMember({"job"}));
-  sub->add_option("--output-dir", opts.output_dir, "output folder (same as ++output_dir=DIR)");
+  if (with_output_dir) sub->add_option("--output-dir", opts.output_dir, "output folder (same as ++output_dir=DIR)");
   sub->add_option("--log-level", opts.log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();

@@ -25,7 +25,9 @@ struct CommonOptions {
 
 // --seed is only offered by commands that draw random numbers: an option that
 // is accepted and then ignored would be a lie.
-void add_common_options(CLI::App* sub, CommonOptions& opts, bool with_seed = true);
+// --output-dir is left out where the command's product is itself the folder
+// (`prepare --output corpus/`), for the same reason.
+void add_common_options(CLI::App* sub, CommonOptions& opts, bool with_seed = true, bool with_output_dir = true);
 
 // Splits positionals into Hydra overrides (contain '=' or start with '~')
 // and plain arguments (e.g. the FILE of `bmfm inspect FILE`).

@@ -73,12 +73,35 @@ bool qc_enabled(const QcConfig& qc) {
   return !count_based_rules(qc).empty() || qc.min_cells.has_value() || qc.protein_coding.enabled;
 }
 
+namespace {
+
+// Only the label columns of `obs` (the rest is not needed and may be large).
+io::DataFrame label_table(const io::DataFrame& obs, const std::vector<LabelColumnConfig>& columns,
+                          const std::string& path) {
+  io::DataFrame kept;
+  kept.index.resize(static_cast<size_t>(obs.n_rows()));
+  for (const auto& lc : columns) {
+    const io::Column* col = obs.find(lc.name);
+    if (!col) {
+      std::string have;
+      for (const auto& c : obs.columns) have += (have.empty() ? "" : ", ") + c.name;
+      throw std::runtime_error(
+          fmt::format("prepare: {} has no obs column '{}' (label_columns); its columns: {}", path, lc.name, have));
+    }
+    kept.columns.push_back(*col);
+  }
+  return kept;
+}
+
+}  // namespace
+
 PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::string> files = expand_inputs(cfg.inputs);
   // Pass 1 over the files' small tables: the vocabulary (union of genes) and
-  // the label dictionary. Only the label columns of obs are kept, and no file
-  // stays open, so memory does not grow with the number of inputs.
+  // the label dictionary. No file stays open; only the label columns of every
+  // obs are held until the dictionary is built (LabelDictionary::build needs
+  // them together: ~4 bytes per cell per categorical column).
   std::vector<std::string> union_list;
   std::vector<io::DataFrame> label_obs;
   for (const auto& f : files) {
@@ -87,21 +110,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
     if (cfg.vocab.empty()) union_list = union_genes({union_list, io::gene_ids(reader.read_var(), cfg.gene_column)});
-    if (!cfg.label_columns.empty()) {
-      io::DataFrame obs = reader.read_obs(), kept;
-      kept.index.resize(static_cast<size_t>(obs.n_rows()));
-      for (const auto& lc : cfg.label_columns) {
-        const io::Column* col = obs.find(lc.name);
-        if (!col) {
-          std::string have;
-          for (const auto& c : obs.columns) have += (have.empty() ? "" : ", ") + c.name;
-          throw std::runtime_error(fmt::format("prepare: {} has no obs column '{}' (label_columns); its columns: {}",
-                                               f, lc.name, have));
-        }
-        kept.columns.push_back(*col);
-      }
-      label_obs.push_back(std::move(kept));
-    }
+    if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader.read_obs(), cfg.label_columns, f));
   }
   Vocab vocab;
   if (!cfg.vocab.empty()) {
@@ -117,6 +126,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     std::vector<const io::DataFrame*> tables;
     for (const auto& o : label_obs) tables.push_back(&o);
     dict = LabelDictionary::build(tables, cfg.label_columns, "prepare inputs");
+    label_obs.clear();  // pass 2 reads each file's obs again, so memory does not grow with the inputs
   }
   CorpusWriter writer(cfg.output, vocab, dict, cfg.cells_per_shard, cfg.overwrite);
   writer.set_matrix(cfg.matrix);
@@ -160,7 +170,9 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
       throw std::runtime_error(fmt::format("prepare: no gene of {} is in the vocabulary ({}); check gene_column / vocab",
                                            path, mapping.summary()));
     std::optional<EncodedLabels> enc;
-    if (!cfg.label_columns.empty()) enc = encode_labels(label_obs[fi], dict, cfg.label_columns, path);
+    if (!cfg.label_columns.empty())
+      enc = encode_labels(cfg.sample.method != "none" ? obs : label_table(reader.read_obs(), cfg.label_columns, path),
+                          dict, cfg.label_columns, path);
     CellRecordBuilder builder(mapping);
     int64_t written = 0;
     for (int64_t b = 0; b < n_obs; b += cfg.chunk_rows) {
@@ -179,11 +191,13 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     }
     writer.add_source({path, n_obs, written, mapping.summary()});
     stats.n_obs += n_obs;
-    if (!label_obs.empty()) label_obs[fi] = io::DataFrame{};
     stats.n_written += written;
     spdlog::info("{}: {} of {} cells written", path, written, n_obs);
   }
   stats.n_files = static_cast<int64_t>(files.size());
+  if (stats.n_written == 0)
+    spdlog::warn("prepare: no cell of the {} input file(s) passed QC / sampling; the corpus {} is empty",
+                 files.size(), cfg.output);
   writer.finish();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

@@ -271,4 +271,16 @@ TEST(PrepareCorpus, SamplerKeepsExactlyTheTarget) {
   const Corpus c = Corpus::open(cfg.output);
   EXPECT_EQ(c.n_cells(), 55);
   EXPECT_EQ(c.manifest().sources.at(0).n_obs, 220);
+
+  // With a label column too (the sampler's obs table then also feeds the labels).
+  LabelColumnConfig ct;
+  ct.name = "cell_type";
+  cfg.label_columns = {ct};
+  cfg.output += "-labelled";
+  EXPECT_EQ(prepare_corpus(cfg).n_written, 55);
+  const Corpus cl = Corpus::open(cfg.output);
+  for (int64_t i = 0; i < cl.n_cells(); ++i) {
+    EXPECT_GE(cl.cell(i).labels[0], 0);
+    EXPECT_LT(cl.cell(i).labels[0], 22);
+  }
 }
