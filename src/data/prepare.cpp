@@ -12,6 +12,7 @@
 
 #include "bmfm/config/error.h"
 #include "bmfm/data/corpus_writer.h"
+#include "bmfm/data/gene_table.h"
 #include "bmfm/data/gene_mapping.h"
 #include "bmfm/io/h5ad.h"
 
@@ -25,6 +26,12 @@ const config::Schema<PrepareConfig>& prepare_schema() {
           .field("inputs", &PrepareConfig::inputs, "h5ad files and folders (a folder adds its *.h5ad, sorted)")
           .field("output", &PrepareConfig::output, "corpus folder to create")
           .field("vocab", &PrepareConfig::vocab, "vocabulary JSON; '' = build from the union of the inputs' genes")
+          .field("vocab_gene_table", &PrepareConfig::vocab_gene_table,
+                 "when vocab is '': build it from this gene table's symbols (e.g. ../shared/data/genes/hgnc_genes.tsv)")
+          .field("vocab_protein_coding", &PrepareConfig::vocab_protein_coding,
+                 "with vocab_gene_table: only protein-coding genes (locus_group)")
+          .field("vocab_depth_tokens", &PrepareConfig::vocab_depth_tokens,
+                 "add the [S]/[T] depth tokens (RDA) to a built vocabulary")
           .field("gene_column", &PrepareConfig::gene_column, "var column with the gene ids; '' = the var index")
           .field("strip_ensembl_version", &PrepareConfig::strip_ensembl_version,
                  "match ENSG...16 as ENSG... (both sides)")
@@ -109,14 +116,30 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     if (!reader.has_matrix(cfg.matrix))
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
-    if (cfg.vocab.empty()) union_list = union_genes({union_list, io::gene_ids(reader.read_var(), cfg.gene_column)});
+    if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, io::gene_ids(reader.read_var(), cfg.gene_column)});
     if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader.read_obs(), cfg.label_columns, f));
   }
   Vocab vocab;
+  VocabOptions vocab_options;
+  vocab_options.depth_tokens = cfg.vocab_depth_tokens;
   if (!cfg.vocab.empty()) {
+    if (!cfg.vocab_gene_table.empty() || cfg.vocab_depth_tokens)
+      throw ConfigError("prepare: vocab is a file (" + cfg.vocab +
+                                "); vocab_gene_table / vocab_depth_tokens only apply to a vocabulary built here");
     vocab = Vocab::load(cfg.vocab);
+  } else if (!cfg.vocab_gene_table.empty()) {
+    const GeneTable table = GeneTable::load(cfg.vocab_gene_table);
+    std::vector<std::string> genes;
+    if (cfg.vocab_protein_coding) {
+      genes = table.protein_coding_symbols();
+    } else {
+      for (const auto& r : table.records()) genes.push_back(r.symbol);
+    }
+    vocab = Vocab::from_genes(union_genes({genes}), vocab_options);
+    spdlog::info("vocabulary: {} {}genes from {}", vocab.n_genes(), cfg.vocab_protein_coding ? "protein-coding " : "",
+                 cfg.vocab_gene_table);
   } else {
-    vocab = Vocab::from_genes(union_list);
+    vocab = Vocab::from_genes(union_list, vocab_options);
     spdlog::info("vocabulary: {} genes from the union of {} input file(s)", vocab.n_genes(), files.size());
   }
   union_list.clear();

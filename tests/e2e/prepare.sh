@@ -86,4 +86,15 @@ expect_exit 0 "$BMFM" bench data --input "$CXG" --repeat 1 --stream-cells 256 --
 expect_in "$WORK/out" "stream x1   WCED 2 threads"
 expect_in "$WORK/out" "prepare x1"
 test ! -e bench/corpus-x1 || fail "bench data left its corpus behind"
+# Vocabulary from the HGNC table: protein-coding only (19,225 rows have
+# locus_group "protein-coding gene": `grep -c "protein-coding gene" hgnc_genes.tsv`), with [S]/[T].
+expect_exit 0 "$BMFM" prepare --inputs "$CXG" --output pc vocab_gene_table="$DATA/genes/hgnc_genes.tsv" vocab_depth_tokens=true
+"$PYTHON" - <<'PY'
+import json
+v = json.load(open("pc/vocab.json"))
+assert v["specials"] == ["[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]", "[S]", "[T]"], v["specials"]
+assert len(v["genes"]) == 19225, len(v["genes"])
+PY
+expect_exit 2 "$BMFM" prepare --inputs "$CXG" --output pc2 vocab=pc/vocab.json vocab_depth_tokens=true
+expect_in "$WORK/err" "vocab_depth_tokens"
 echo OK

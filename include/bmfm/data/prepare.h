@@ -22,7 +22,10 @@ namespace bmfm::data {
 struct PrepareConfig {
   std::vector<std::string> inputs;   // h5ad files and folders (their *.h5ad, sorted by name)
   std::string output;                // corpus folder to create
-  std::string vocab;                 // vocabulary JSON; "" = union of the inputs' genes (first appearance)
+  std::string vocab;                 // vocabulary JSON; "" = built (gene table, else union of the inputs' genes)
+  std::string vocab_gene_table;      // build the vocabulary from this gene table (symbol, ensembl_gene_id, locus_group)
+  bool vocab_protein_coding = true;  // with vocab_gene_table: protein-coding genes only
+  bool vocab_depth_tokens = false;   // add the [S]/[T] depth tokens RDA needs
   std::string gene_column;           // var column with the gene ids; "" = the var index
   bool strip_ensembl_version = false;
   std::string matrix = "X";          // X or layers/<name>: the raw counts stored in the corpus
