@@ -165,6 +165,7 @@ void Loader::work(int64_t worker) {
   std::vector<const TransformedCell*> ptrs;
   TransformWorkspace ws;
   TransformOutput out;
+  GeneSet batch_genes;
   const bool binned = collator_->tokenizer().expr_binned();
   const bool continuous = collator_->tokenizer().expr_continuous();
   const bool label_expr = collator_->tokenizer().field(FieldKind::LabelExpressions) != nullptr;
@@ -181,11 +182,21 @@ void Loader::work(int64_t worker) {
       records.resize(ids.size());
       cells.resize(ids.size());
       ptrs.resize(ids.size());
+      for (size_t b = 0; b < ids.size(); ++b) source_->read(ids[b], records[b]);
+      // Batch-wise padding prefers zeros of genes expressed elsewhere in the
+      // batch, so every cell of the batch is read before any is transformed.
+      CellContext ctx;
+      if (pipeline_->needs_batch_genes()) {
+        if (batch_genes.vocab_size() == 0) batch_genes = GeneSet(pipeline_->all_genes().vocab_size());
+        batch_genes.clear();
+        for (const CellRecord& rec : records)
+          batch_genes.insert_expressed(rec.genes.data(), rec.values.data(), rec.genes.size());
+        ctx.batch = &batch_genes;
+      }
       for (size_t b = 0; b < ids.size(); ++b) {
         CellRecord& rec = records[b];
-        source_->read(ids[b], rec);
         Rng rng = cell_rng(static_cast<uint64_t>(cfg_.seed), epoch, rec.cell_index);
-        pipeline_->apply(rec, rng, ws, out);
+        pipeline_->apply(rec, rng, ws, out, ctx);
         TransformedCell& tc = cells[b];
         tc.cell_index = rec.cell_index;
         tc.genes.swap(out.genes);

@@ -272,3 +272,38 @@ TEST(Loader, RankFromEnvironment) {
   EXPECT_EQ(l.world_size(), 4);
   EXPECT_EQ(l.batch_cells(0), (std::vector<int64_t>{1, 5, 9, 13, 17}));
 }
+
+TEST(Loader, BatchWisePaddingUsesTheBatchsExpressedGenes) {
+  // Unshuffled batch 0 holds cells 0..7; cell 6 expresses vocab ids 5..11, so
+  // cell 0 (id 5 only), padded to 8 genes, must get the batch's other
+  // expressed genes 6..11 as its first zeros, then one more zero gene.
+  const Vocab vocab = ten_genes();
+  const FakeSource src(16);
+  TransformConfig tc;
+  tc.max_length = 8;
+  tc.zero_padding.mode = "batch_wise";
+  const TransformPipeline pipe(tc, vocab);
+  ASSERT_TRUE(pipe.needs_batch_genes());
+  CollatorConfig cc = mlm_config(16);
+  cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};  // no masking
+  const Collator col(vocab, cc, {}, 5);
+  LoaderConfig lc;
+  lc.batch_size = 8;
+  lc.shuffle = false;
+  lc.world_size = 1;
+  lc.rank = 0;
+  lc.threads = 2;
+  Loader loader(src, pipe, col, {}, lc);
+  Batch b;
+  loader.next(b);
+  ASSERT_EQ(b.cell_index.front(), 0);
+  std::set<int32_t> row0;
+  int real = 0;
+  for (int64_t j = 0; j < b.L; ++j) {
+    if (!b.pad_mask[static_cast<size_t>(j)]) continue;
+    ++real;
+    row0.insert(b.gene_ids[static_cast<size_t>(j)]);
+  }
+  EXPECT_EQ(real, 8 + 2);  // [CLS] + 8 genes + [SEP]
+  for (int32_t g = 5; g <= 11; ++g) EXPECT_TRUE(row0.count(g)) << g;
+}

@@ -156,6 +156,8 @@ class TransformPipeline {
              TransformOutput& out, const CellContext& context = {}) const;
 
   const TransformConfig& config() const { return cfg_; }
+  // True when zero padding draws from the batch's expressed genes (CellContext::batch).
+  bool needs_batch_genes() const { return padding_ == ZeroPadding::BatchWise || padding_ == ZeroPadding::Interleaved; }
   // Gene positions (max_length, less 2 for [S] [T] with RDA); 0 = no limit.
   size_t gene_budget() const { return gene_budget_; }
   int32_t n_depth_tokens() const { return rda_.mode == RdaMode::None ? 0 : 2; }
