@@ -44,7 +44,11 @@ std::string CorpusManifest::to_json() const {
   for (const auto& s : shards) sh.push_back({{"file", s.file}, {"n_cells", s.n_cells}, {"nnz", s.nnz}, {"bytes", s.bytes}});
   auto& src = j["sources"] = nlohmann::ordered_json::array();
   for (const auto& s : sources)
-    src.push_back({{"path", s.path}, {"n_obs", s.n_obs}, {"n_written", s.n_written}, {"mapping", s.mapping}});
+    src.push_back({{"path", s.path},
+                   {"n_obs", s.n_obs},
+                   {"n_written", s.n_written},
+                   {"mapping", s.mapping},
+                   {"measured_genes", s.measured_genes}});
   return j.dump(2) + "\n";
 }
 
@@ -70,7 +74,8 @@ CorpusManifest CorpusManifest::from_json(const std::string& text, const std::str
                           s.at("bytes").get<int64_t>()});
     for (const auto& s : j.at("sources"))
       m.sources.push_back({s.at("path").get<std::string>(), s.at("n_obs").get<int64_t>(),
-                           s.at("n_written").get<int64_t>(), s.value("mapping", "")});
+                           s.at("n_written").get<int64_t>(), s.value("mapping", ""),
+                           s.value("measured_genes", std::vector<int32_t>{})});
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed corpus manifest: {}", what, e.what()));
   }

@@ -17,7 +17,27 @@ namespace bmfm::data {
 
 // ---- sources ---------------------------------------------------------------------
 
-MemoryCellSource::MemoryCellSource(const io::CsrMatrix& X, const GeneMapping& mapping, const EncodedLabels* labels) {
+CorpusCellSource::CorpusCellSource(const Corpus& corpus) : corpus_(&corpus) {
+  int64_t end = 0;
+  for (const auto& src : corpus.manifest().sources) {
+    end += src.n_written;
+    source_end_.push_back(end);
+    GeneSet set(src.measured_genes.empty() ? 0 : corpus.vocab().size());
+    for (int32_t g : src.measured_genes) set.insert(g);
+    source_measured_.push_back(std::move(set));
+  }
+}
+
+const GeneSet* CorpusCellSource::measured_genes(int64_t i) const {
+  const auto it = std::upper_bound(source_end_.begin(), source_end_.end(), i);
+  if (it == source_end_.end()) return nullptr;
+  const GeneSet& set = source_measured_[static_cast<size_t>(it - source_end_.begin())];
+  return set.vocab_size() > 0 ? &set : nullptr;
+}
+
+MemoryCellSource::MemoryCellSource(const io::CsrMatrix& X, const GeneMapping& mapping, const EncodedLabels* labels)
+    : measured_(mapping.vocab_size()) {
+  for (int32_t g : mapping.mapped_vocab_ids()) measured_.insert(g);
   CellRecordBuilder builder(mapping);
   records_.resize(static_cast<size_t>(X.n_rows));
   for (int64_t r = 0; r < X.n_rows; ++r) {
@@ -196,6 +216,7 @@ void Loader::work(int64_t worker) {
       for (size_t b = 0; b < ids.size(); ++b) {
         CellRecord& rec = records[b];
         Rng rng = cell_rng(static_cast<uint64_t>(cfg_.seed), epoch, rec.cell_index);
+        ctx.measured = source_->measured_genes(ids[b]);
         pipeline_->apply(rec, rng, ws, out, ctx);
         TransformedCell& tc = cells[b];
         tc.cell_index = rec.cell_index;

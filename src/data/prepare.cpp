@@ -212,7 +212,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
         ++written;
       }
     }
-    writer.add_source({path, n_obs, written, mapping.summary()});
+    writer.add_source({path, n_obs, written, mapping.summary(), mapping.mapped_vocab_ids()});
     stats.n_obs += n_obs;
     stats.n_written += written;
     spdlog::info("{}: {} of {} cells written", path, written, n_obs);

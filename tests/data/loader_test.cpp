@@ -307,3 +307,41 @@ TEST(Loader, BatchWisePaddingUsesTheBatchsExpressedGenes) {
   EXPECT_EQ(real, 8 + 2);  // [CLS] + 8 genes + [SEP]
   for (int32_t g = 5; g <= 11; ++g) EXPECT_TRUE(row0.count(g)) << g;
 }
+
+TEST(Loader, RandomZeroPaddingStaysWithinTheDatasetsMeasuredGenes) {
+  // The file measures g0..g3 (vocab ids 5..8) of a ten-gene vocabulary; every
+  // cell expresses g0 only, so padding to 4 genes must add exactly g1..g3 and
+  // never an unmeasured gene (ids 9..14).
+  const Vocab vocab = ten_genes();
+  const GeneMapping mapping = GeneMapping::build({"g0", "g1", "g2", "g3"}, vocab);
+  bmfm::io::CsrMatrix X;
+  X.n_rows = 6;
+  X.n_cols = 4;
+  for (int r = 0; r < 6; ++r) {
+    X.indices.push_back(0);
+    X.data.push_back(static_cast<float>(r + 1));
+    X.indptr.push_back(static_cast<int64_t>(X.data.size()));
+  }
+  const MemoryCellSource src(X, mapping);
+  TransformConfig tc;
+  tc.max_length = 4;
+  tc.zero_padding.mode = "random";
+  const TransformPipeline pipe(tc, vocab);
+  CollatorConfig cc = mlm_config(16);
+  cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};  // no masking
+  const Collator col(vocab, cc, {}, 5);
+  LoaderConfig lc;
+  lc.batch_size = 6;
+  lc.world_size = 1;
+  lc.rank = 0;
+  lc.threads = 1;
+  Loader loader(src, pipe, col, {}, lc);
+  Batch b;
+  loader.next(b);
+  for (int64_t i = 0; i < b.B; ++i) {
+    std::set<int32_t> genes;
+    for (int64_t j = 0; j < b.L; ++j)
+      if (b.pad_mask[static_cast<size_t>(i * b.L + j)]) genes.insert(b.gene_ids[static_cast<size_t>(i * b.L + j)]);
+    EXPECT_EQ(genes, (std::set<int32_t>{vocab.cls_id(), vocab.sep_id(), 5, 6, 7, 8})) << "cell " << i;
+  }
+}

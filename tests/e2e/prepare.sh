@@ -10,6 +10,14 @@ ZHENG=$DATA/bmfm_zheng68k.h5ad
 
 # 1. Two files, small shards; every stored value checked against h5py.
 expect_exit 0 "$BMFM" prepare --inputs "$CXG" "$ZHENG" --output corpus cells_per_shard=100 chunk_rows=64
+# Each source records the vocabulary genes it measures (zero-padding candidates):
+# with the union vocabulary, all of its var genes (18,357 and 9,621: h5py var shapes).
+"$PYTHON" - <<'PY'
+import json
+m = json.load(open("corpus/manifest.json"))
+assert [len(s["measured_genes"]) for s in m["sources"]] == [18357, 9621], [len(s["measured_genes"]) for s in m["sources"]]
+assert [s["n_written"] for s in m["sources"]] == [220, 165]
+PY
 for f in corpus/manifest.json corpus/config.yaml corpus/vocab.json corpus/shard-00000.bin corpus/shard-00003.bin; do
   test -f "$f" || fail "missing $f"
 done

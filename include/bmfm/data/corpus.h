@@ -57,6 +57,9 @@ struct CorpusSourceInfo {
   int64_t n_obs = 0;         // rows of the file
   int64_t n_written = 0;     // cells that passed QC / sampling
   std::string mapping;       // GeneMapping::summary()
+  // Vocabulary ids this file measures (after QC gene rules): the candidates
+  // for zero-gene padding of its cells. Empty = unknown (all genes).
+  std::vector<int32_t> measured_genes;
 };
 
 struct CorpusManifest {

@@ -44,18 +44,25 @@ class CellSource {
   // Lets go of memory the source can get back (mapped corpus pages); the
   // loader calls it every LoaderConfig::release_every batches.
   virtual void release_memory() const {}
+  // Genes cell i's dataset measures (zero-padding candidates); null = all genes.
+  virtual const GeneSet* measured_genes(int64_t /*i*/) const { return nullptr; }
 };
 
 // A memory-mapped corpus.
 class CorpusCellSource : public CellSource {
  public:
-  explicit CorpusCellSource(const Corpus& corpus) : corpus_(&corpus) {}
+  // Cells are stored in source order, so the manifest's per-source counts say
+  // which file (and which measured genes) each cell came from.
+  explicit CorpusCellSource(const Corpus& corpus);
   int64_t n_cells() const override { return corpus_->n_cells(); }
   void read(int64_t i, CellRecord& out) const override { corpus_->read(i, out); }
   void release_memory() const override { corpus_->release_pages(); }
+  const GeneSet* measured_genes(int64_t i) const override;
 
  private:
   const Corpus* corpus_;
+  std::vector<int64_t> source_end_;      // cumulative cells per source
+  std::vector<GeneSet> source_measured_; // empty set (vocab_size 0) = unknown
 };
 
 // One h5ad held in memory (fine-tuning a single dataset): the same records a
@@ -65,9 +72,11 @@ class MemoryCellSource : public CellSource {
   MemoryCellSource(const io::CsrMatrix& X, const GeneMapping& mapping, const EncodedLabels* labels = nullptr);
   int64_t n_cells() const override { return static_cast<int64_t>(records_.size()); }
   void read(int64_t i, CellRecord& out) const override { out = records_.at(static_cast<size_t>(i)); }
+  const GeneSet* measured_genes(int64_t) const override { return &measured_; }
 
  private:
   std::vector<CellRecord> records_;
+  GeneSet measured_;
 };
 
 struct LoaderConfig {
