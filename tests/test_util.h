@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <gtest/gtest.h>
+
 namespace bmfm::test {
 
 // $BMFM_DATA_DIR, else <source>/../shared/data.
@@ -14,6 +16,19 @@ bool has_data(const std::string& name);
 std::string temp_dir(const std::string& tag);
 // Debian's python3 with h5py/anndata (for round-trip tests), or "" if absent.
 std::string python3_with(const std::string& module);
+
+// The message of the exception of type E that `f` throws; records a test
+// failure (and returns "") when it throws nothing.
+template <class E = std::exception, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return "";
+}
 
 }  // namespace bmfm::test
 

@@ -13,7 +13,6 @@ namespace bmfm::config {
 namespace {
 
 using test::compose_file;
-using test::config_error;
 using test::text_at;
 using test::write_file;
 
@@ -43,7 +42,7 @@ TEST_F(ComposeTest, NoPrimaryStartsFromAnEmptyConfig) {
 }
 
 TEST_F(ComposeTest, MissingPrimaryFileIsAnError) {
-  const std::string msg = config_error([&] { compose_file(dir + "/nope.yaml"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(dir + "/nope.yaml"); });
   EXPECT_CONTAINS(msg, "nope.yaml");
   EXPECT_CONTAINS(msg, "not found");
 }
@@ -142,7 +141,7 @@ TEST_F(ComposeTest, ConfigDirsAreSearchedAfterThePrimaryFolder) {
 
 TEST_F(ComposeTest, MissingOptionListsTheAvailableOptionsAndFolders) {
   const std::string primary = write_file(dir, "c.yaml", "x: 1\ndefaults:\n  - db: mysq\n");
-  const std::string msg = config_error([&] { compose_file(primary); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(primary); });
   EXPECT_CONTAINS(msg, "option 'mysq' of config group 'db'");
   EXPECT_CONTAINS(msg, "listed in the defaults list at " + primary + ":3");
   EXPECT_CONTAINS(msg, "Did you mean 'mysql'?");
@@ -151,7 +150,7 @@ TEST_F(ComposeTest, MissingOptionListsTheAvailableOptionsAndFolders) {
 }
 
 TEST_F(ComposeTest, MissingGroupSaysSo) {
-  const std::string msg = config_error([&] { compose_file(write_file(dir, "c.yaml", "defaults:\n  - nosuch: a\n")); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(write_file(dir, "c.yaml", "defaults:\n  - nosuch: a\n")); });
   EXPECT_CONTAINS(msg, "There is no config group 'nosuch'");
 }
 
@@ -164,37 +163,37 @@ TEST_F(ComposeTest, OptionalAndNullEntriesLoadNothing) {
 TEST_F(ComposeTest, DefaultsCycleNamesTheChain) {
   write_file(dir, "a.yaml", "defaults:\n  - b\n");
   write_file(dir, "b.yaml", "defaults:\n  - a\n");
-  const std::string msg = config_error([&] { compose_file(dir + "/a.yaml"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(dir + "/a.yaml"); });
   EXPECT_CONTAINS(msg, "cycle: " + dir + "/a.yaml -> " + dir + "/b.yaml -> " + dir + "/a.yaml");
 }
 
 TEST_F(ComposeTest, MalformedDefaultsListsAreErrorsWithFileAndLine) {
   const std::string not_list = write_file(dir, "c.yaml", "defaults: {db: mysql}\n");
-  EXPECT_CONTAINS(config_error([&] { compose_file(not_list); }), not_list + ":1: 'defaults' must be a list");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(not_list); }), not_list + ":1: 'defaults' must be a list");
   const std::string two_selves = write_file(dir, "d.yaml", "defaults:\n  - _self_\n  - _self_\n");
-  EXPECT_CONTAINS(config_error([&] { compose_file(two_selves); }), two_selves + ":3: '_self_' appears twice");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(two_selves); }), two_selves + ":3: '_self_' appears twice");
   const std::string multi = write_file(dir, "e.yaml", "defaults:\n  - db: [mysql, postgresql]\n");
-  EXPECT_CONTAINS(config_error([&] { compose_file(multi); }), "more than one option");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(multi); }), "more than one option");
   const std::string missing = write_file(dir, "f.yaml", "defaults:\n  - nothere\n");
-  const std::string msg = config_error([&] { compose_file(missing); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(missing); });
   EXPECT_CONTAINS(msg, "Could not load config 'nothere' listed in the defaults list at " + missing + ":2");
 }
 
 TEST_F(ComposeTest, YamlSyntaxErrorNamesFileLineAndColumn) {
   const std::string bad = write_file(dir, "c.yaml", "a: 1\nb: [1, 2\n");
-  const std::string msg = config_error([&] { compose_file(bad); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(bad); });
   EXPECT_CONTAINS(msg, bad + ":");
   EXPECT_CONTAINS(msg, "YAML syntax error");
 }
 
 TEST_F(ComposeTest, DuplicateKeysAreAnError) {
   const std::string dup = write_file(dir, "c.yaml", "a: 1\nb:\n  x: 1\n  x: 2\n");
-  EXPECT_CONTAINS(config_error([&] { compose_file(dup); }), dup + ":4: duplicate key 'x' (first set at line 3)");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(dup); }), dup + ":4: duplicate key 'x' (first set at line 3)");
 }
 
 TEST_F(ComposeTest, TopLevelMustBeAMapping) {
   const std::string list = write_file(dir, "c.yaml", "- 1\n- 2\n");
-  EXPECT_CONTAINS(config_error([&] { compose_file(list); }),
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(list); }),
                   "must hold a mapping of keys to values, but it holds a list");
 }
 

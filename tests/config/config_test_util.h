@@ -23,18 +23,6 @@ inline std::string write_file(const std::string& dir, const std::string& relativ
   return path.string();
 }
 
-// The message of the ConfigError that `f` throws; fails the test when it throws nothing.
-template <class F>
-std::string config_error(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return "";
-}
-
 inline config::Config compose_file(const std::string& file, const std::vector<std::string>& overrides = {},
                                    const std::vector<std::string>& config_dirs = {}) {
   config::ComposeRequest req;

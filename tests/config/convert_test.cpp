@@ -10,7 +10,6 @@
 namespace bmfm::config {
 namespace {
 
-using test::config_error;
 
 // A one-file config, so messages name a real file and line.
 class ConvertTest : public ::testing::Test {
@@ -45,7 +44,7 @@ class ConvertTest : public ::testing::Test {
   }
   template <class V>
   std::string error(const std::string& key) {
-    return config_error([&] { get<V>(key); });
+    return bmfm::test::error_of<bmfm::ConfigError>([&] { get<V>(key); });
   }
   std::string at(int line) const { return "(from " + path + ":" + std::to_string(line) + ")"; }
   std::string path;

@@ -11,7 +11,6 @@ namespace bmfm::config {
 namespace {
 
 using test::compose_file;
-using test::config_error;
 using test::text_at;
 using test::write_file;
 
@@ -125,22 +124,22 @@ TEST_F(InterpolationTest, DefaultIsNotEvaluatedWhenTheVariableIsSet) {
 
 TEST_F(InterpolationTest, UnsetVariableWithoutDefaultIsAnError) {
   ScopedEnv unset("BMFM_TEST_UNSET_VAR", nullptr);
-  const std::string msg = config_error([&] { load("a: 1\ndata: ${oc.env:BMFM_TEST_UNSET_VAR}\n"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: 1\ndata: ${oc.env:BMFM_TEST_UNSET_VAR}\n"); });
   EXPECT_EQ(msg, "interpolation '${oc.env:BMFM_TEST_UNSET_VAR}' at 'data' (from " + path +
                      ":2): environment variable 'BMFM_TEST_UNSET_VAR' is not set; set it, or give a default: "
                      "${oc.env:BMFM_TEST_UNSET_VAR,DEFAULT}");
 }
 
 TEST_F(InterpolationTest, CycleIsAnErrorNamingTheChain) {
-  const std::string msg = config_error([&] { load("x: 0\na: ${b}\nb: ${c}\nc: ${a}\n"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("x: 0\na: ${b}\nb: ${c}\nc: ${a}\n"); });
   EXPECT_CONTAINS(msg, "interpolation cycle: a -> b -> c -> a");
   EXPECT_CONTAINS(msg, "a at " + path + ":2");
   EXPECT_CONTAINS(msg, "c at " + path + ":4");
 }
 
 TEST_F(InterpolationTest, SelfReferenceAndReferenceToAnEnclosingMappingAreCycles) {
-  EXPECT_CONTAINS(config_error([&] { load("a: ${a}\n"); }), "interpolation cycle: a -> a");
-  EXPECT_CONTAINS(config_error([&] { load("m:\n  x: ${m}\n"); }), "interpolation cycle: m -> m.x -> m");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: ${a}\n"); }), "interpolation cycle: a -> a");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("m:\n  x: ${m}\n"); }), "interpolation cycle: m -> m.x -> m");
 }
 
 TEST_F(InterpolationTest, SiblingReferenceInsideAMappingIsNoCycle) {
@@ -149,13 +148,13 @@ TEST_F(InterpolationTest, SiblingReferenceInsideAMappingIsNoCycle) {
 }
 
 TEST_F(InterpolationTest, MissingKeyNamesTheKeyTheReferrerAndItsSource) {
-  const std::string msg = config_error([&] { load("model:\n  hidden: 64\nhead:\n  size: ${model.hiden}\n"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("model:\n  hidden: 64\nhead:\n  size: ${model.hiden}\n"); });
   EXPECT_EQ(msg, "interpolation '${model.hiden}' at 'head.size' (from " + path +
                      ":4): key 'model.hiden' not found. Did you mean 'model.hidden'?");
 }
 
 TEST_F(InterpolationTest, MissingKeyFromAnOverrideNamesTheCommandLine) {
-  const std::string msg = config_error([&] { load("a: 1\n", {"++b=${nope}"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: 1\n", {"++b=${nope}"}); });
   EXPECT_CONTAINS(msg, "at 'b' (from <command line>): key 'nope' not found");
 }
 
@@ -166,19 +165,19 @@ TEST_F(InterpolationTest, EscapedDollarBraceStaysLiteral) {
 }
 
 TEST_F(InterpolationTest, MalformedInterpolationsAreErrors) {
-  EXPECT_CONTAINS(config_error([&] { load("a: ${b\n"); }), "unterminated interpolation in '${b' at 'a'");
-  EXPECT_CONTAINS(config_error([&] { load("a: ${oc.foo:x}\n"); }), "unknown resolver 'oc.foo'; supported: oc.env");
-  EXPECT_CONTAINS(config_error([&] { load("a: ${.b}\n"); }), "relative interpolation is not supported");
-  EXPECT_CONTAINS(config_error([&] { load("a: ${}\n"); }), "empty interpolation");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: ${b\n"); }), "unterminated interpolation in '${b' at 'a'");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: ${oc.foo:x}\n"); }), "unknown resolver 'oc.foo'; supported: oc.env");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: ${.b}\n"); }), "relative interpolation is not supported");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { load("a: ${}\n"); }), "empty interpolation");
 }
 
 TEST_F(InterpolationTest, MappingInsideAStringIsAnError) {
-  const std::string msg = config_error([&] { load("m: {x: 1}\ns: pre_${m}\n"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("m: {x: 1}\ns: pre_${m}\n"); });
   EXPECT_CONTAINS(msg, "interpolation '${m}' at 's' (from " + path + ":2) is a mapping inside the string 'pre_${m}'");
 }
 
 TEST_F(InterpolationTest, ReferenceToAMandatoryMissingValueIsAnError) {
-  const std::string msg = config_error([&] { load("data: ???\nout: ${data}/x\n"); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { load("data: ???\nout: ${data}/x\n"); });
   EXPECT_CONTAINS(msg, "'data' (from " + path + ":1) is ??? (a mandatory value nobody set)");
 }
 

@@ -9,7 +9,6 @@ namespace bmfm::config {
 namespace {
 
 using test::compose_file;
-using test::config_error;
 using test::text_at;
 using test::write_file;
 
@@ -75,24 +74,24 @@ TEST_F(OverridesTest, MappingValueMergesIntoAMapping) {
 }
 
 TEST_F(OverridesTest, SettingAMissingKeyFailsLikeHydraWithASuggestion) {
-  const std::string msg = config_error([&] { with({"trainer.max_setps=5"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"trainer.max_setps=5"}); });
   EXPECT_EQ(msg, "Could not override 'trainer.max_setps': key not in config (file " + primary +
                      "). Did you mean 'trainer.max_steps'? To add it use +trainer.max_setps=5");
 }
 
 TEST_F(OverridesTest, SuggestionFixesEverySegment) {
-  const std::string msg = config_error([&] { with({"trainr.opt.lrr=5"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"trainr.opt.lrr=5"}); });
   EXPECT_CONTAINS(msg, "Did you mean 'trainer.opt.lr'?");
 }
 
 TEST_F(OverridesTest, NoSuggestionWhenNothingIsClose) {
-  const std::string msg = config_error([&] { with({"completely_different=5"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"completely_different=5"}); });
   EXPECT_CONTAINS(msg, "Could not override 'completely_different'");
   EXPECT_EQ(msg.find("Did you mean"), std::string::npos) << msg;
 }
 
 TEST_F(OverridesTest, KeyBelowAScalarIsAnError) {
-  const std::string msg = config_error([&] { with({"seed.value=1"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"seed.value=1"}); });
   EXPECT_CONTAINS(msg, "'seed' (from " + primary + ":4) is an int ('0'), not a mapping");
 }
 
@@ -104,7 +103,7 @@ TEST_F(OverridesTest, PlusAddsNewKeysAndParents) {
 }
 
 TEST_F(OverridesTest, PlusOnAnExistingKeyIsAnError) {
-  const std::string msg = config_error([&] { with({"+seed=3"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"+seed=3"}); });
   EXPECT_CONTAINS(msg, "Could not add '+seed=3': 'seed' is already in the config (from " + primary + ":4");
   EXPECT_CONTAINS(msg, "use seed=3");
   EXPECT_CONTAINS(msg, "++seed=3");
@@ -125,18 +124,18 @@ TEST_F(OverridesTest, TildeDeletesKeys) {
 }
 
 TEST_F(OverridesTest, DeletingAMissingKeyOrAWrongValueIsAnError) {
-  EXPECT_CONTAINS(config_error([&] { with({"~trainer.max_step"}); }),
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"~trainer.max_step"}); }),
                   "Could not delete 'trainer.max_step': key not in config (file " + primary +
                       "). Did you mean 'trainer.max_steps'?");
-  EXPECT_CONTAINS(config_error([&] { with({"~seed=1"}); }),
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"~seed=1"}); }),
                   "Could not delete 'seed': its value is '0' (from " + primary + ":4), not '1'");
 }
 
 TEST_F(OverridesTest, MalformedOverridesAreErrors) {
-  EXPECT_CONTAINS(config_error([&] { with({"+seed"}); }), "override '+seed': expected key=value");
-  EXPECT_CONTAINS(config_error([&] { with({"seed=[1,"}); }), "value '[1,' is not valid YAML");
-  EXPECT_CONTAINS(config_error([&] { with({"a b=1"}); }), "invalid key 'a b'");
-  EXPECT_CONTAINS(config_error([&] { with({"trainer..x=1"}); }), "invalid key 'trainer..x'");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"+seed"}); }), "override '+seed': expected key=value");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"seed=[1,"}); }), "value '[1,' is not valid YAML");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"a b=1"}); }), "invalid key 'a b'");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"trainer..x=1"}); }), "invalid key 'trainer..x'");
 }
 
 TEST_F(OverridesTest, GroupEqualsOptionReplacesTheDefaultsEntry) {
@@ -152,7 +151,7 @@ TEST_F(OverridesTest, NestedGroupIsNamedWithSlashes) {
 }
 
 TEST_F(OverridesTest, UnknownOptionOnTheCommandLineListsTheChoices) {
-  const std::string msg = config_error([&] { with({"db=oracle"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"db=oracle"}); });
   EXPECT_CONTAINS(msg,
                   "Could not load option 'oracle' of config group 'db' (chosen by 'db=oracle' on the command line)");
   EXPECT_CONTAINS(msg, "Available options in group 'db': mysql, postgresql.");
@@ -161,7 +160,7 @@ TEST_F(OverridesTest, UnknownOptionOnTheCommandLineListsTheChoices) {
 TEST_F(OverridesTest, TildeGroupDropsTheDefaultsEntry) {
   const auto cfg = with({"~db"});
   EXPECT_FALSE(cfg.find("db").IsDefined());
-  EXPECT_CONTAINS(config_error([&] { with({"~db=postgresql"}); }),
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { with({"~db=postgresql"}); }),
                   "chooses option 'mysql' for group 'db', not 'postgresql'");
 }
 
@@ -176,14 +175,14 @@ TEST_F(OverridesTest, PlusGroupAppendsToThePrimaryDefaultsList) {
 }
 
 TEST_F(OverridesTest, PlusGroupAlreadyInTheListIsAnError) {
-  const std::string msg = config_error([&] { with({"+db=postgresql"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { with({"+db=postgresql"}); });
   EXPECT_CONTAINS(msg, "group 'db' is already in the defaults list (at " + primary + ":2, option 'mysql')");
   EXPECT_CONTAINS(msg, "use db=postgresql");
 }
 
 TEST_F(OverridesTest, GroupNotInTheDefaultsListIsAnErrorWithAHint) {
   const std::string plain = write_file(dir, "plain.yaml", "x: 1\n");
-  const std::string msg = config_error([&] { compose_file(plain, {"db=mysql"}); });
+  const std::string msg = bmfm::test::error_of<bmfm::ConfigError>([&] { compose_file(plain, {"db=mysql"}); });
   EXPECT_EQ(msg, "Could not override 'db': config group 'db' is not in the defaults list of " + plain +
                      ". To add it use +db=mysql");
 }
@@ -194,7 +193,7 @@ TEST_F(OverridesTest, GroupNameOverAMappingFromTheBaseIsStillAGroupError) {
   req.config_file = plain;
   req.base = YAML::Load("db: {port: 1}");
   req.overrides = {"db=mysql"};
-  EXPECT_CONTAINS(config_error([&] { compose(req); }), "To add it use +db=mysql");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { compose(req); }), "To add it use +db=mysql");
 }
 
 TEST_F(OverridesTest, NameThatIsNoGroupIsAKeyOverride) {

@@ -10,7 +10,6 @@ namespace bmfm::config {
 namespace {
 
 using test::compose_file;
-using test::config_error;
 using test::write_file;
 
 struct OptimConfig {
@@ -80,50 +79,50 @@ TEST_F(SchemaTest, RootSectionReadsTopLevelKeys) {
 
 TEST_F(SchemaTest, UnknownKeyNamesFileLineAndTheClosestKey) {
   const auto cfg = load("model:\n  vocab: v\n  hiden_size: 3\n");
-  EXPECT_EQ(config_error([&] { model_schema().read(cfg, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
             "unknown key 'model.hiden_size' (from " + path + ":3); did you mean 'hidden_size'?");
 }
 
 TEST_F(SchemaTest, UnknownKeyWithoutAMatchListsTheValidKeys) {
   const auto cfg = load("model:\n  vocab: v\n  optim:\n    schedule: cosine\n");
   EXPECT_EQ(
-      config_error([&] { model_schema().read(cfg, "model"); }),
+      bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
       "unknown key 'model.optim.schedule' (from " + path + ":4); valid keys in 'model.optim' (optim): lr, betas, name");
 }
 
 TEST_F(SchemaTest, UnknownKeyFromTheCommandLineSaysSo) {
   const auto cfg = load("model: {vocab: v}\n", {"+model.n_layer=2"});
-  EXPECT_EQ(config_error([&] { model_schema().read(cfg, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
             "unknown key 'model.n_layer' (from <command line>); did you mean 'n_layers'?");
 }
 
 TEST_F(SchemaTest, WrongTypeNamesKeySourceAndValue) {
   const auto cfg = load("model:\n  vocab: v\n  hidden_size: abc\n");
-  EXPECT_EQ(config_error([&] { model_schema().read(cfg, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
             "key 'model.hidden_size' (from " + path + ":3): expected int, got 'abc'");
 }
 
 TEST_F(SchemaTest, MappingForAScalarAndScalarForASectionAreTypeErrors) {
   const auto a = load("model:\n  vocab: v\n  n_layers: {x: 1}\n");
-  EXPECT_CONTAINS(config_error([&] { model_schema().read(a, "model"); }), "expected int, got a mapping");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(a, "model"); }), "expected int, got a mapping");
   const auto b = load("model:\n  vocab: v\n  optim: fast\n");
-  EXPECT_EQ(config_error([&] { model_schema().read(b, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(b, "model"); }),
             "key 'model.optim' (from " + path + ":3): expected a mapping (section 'optim'), got 'fast'");
   const auto c = load("model: [1]\n");
-  EXPECT_CONTAINS(config_error([&] { model_schema().read(c, "model"); }),
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(c, "model"); }),
                   "expected a mapping (section 'model'), got a list");
 }
 
 TEST_F(SchemaTest, MissingRequiredKeyNamesKeySectionAndHowToSetIt) {
   const auto cfg = load("model:\n  hidden_size: 8\n");
-  EXPECT_EQ(config_error([&] { model_schema().read(cfg, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
             "missing required key 'model.vocab' (string: vocabulary file) in section 'model' (from " + path +
                 ":1) of 'model'; set it in the config or with +model.vocab=VALUE");
 }
 
 TEST_F(SchemaTest, MissingSectionStillChecksRequiredKeys) {
   const auto cfg = load("other: 1\n");
-  EXPECT_CONTAINS(config_error([&] { model_schema().read(cfg, "model"); }), "missing required key 'model.vocab'");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }), "missing required key 'model.vocab'");
   const OptimConfig o = optim_schema().read(cfg, "optim");  // absent: all defaults
   EXPECT_EQ(o.name, "adamw");
 }
@@ -135,10 +134,10 @@ TEST_F(SchemaTest, NullSectionMeansDefaults) {
 
 TEST_F(SchemaTest, ChecksRunWithTheSectionPrefix) {
   const auto cfg = load("model:\n  vocab: v\n  optim:\n    name: adamm\n");
-  EXPECT_EQ(config_error([&] { model_schema().read(cfg, "model"); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(cfg, "model"); }),
             "key 'model.optim.name' (from " + path + ":4): 'adamm' is not one of: adamw, sgd; did you mean 'adamw'?");
   const auto neg = load("lr: -1\n");
-  EXPECT_EQ(config_error([&] { optim_schema().read(neg, ""); }), "key 'lr' (from " + path + ":1): must be positive");
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { optim_schema().read(neg, ""); }), "key 'lr' (from " + path + ":1): must be positive");
 }
 
 TEST_F(SchemaTest, HelpPrintsTypesRealDefaultsAndHelp) {
@@ -181,7 +180,7 @@ TEST_F(SchemaTest, RawNodesMapsAndOptionalsHoldFreeFormContent) {
   EXPECT_CONTAINS(schema.help(), "checkpoint  (string or null, default: null)");
   EXPECT_CONTAINS(schema.help(), "weights     (mapping of float, default: {})");
   const auto bad = load("weights: {mlm: high}\n");
-  EXPECT_EQ(config_error([&] { schema.read(bad, ""); }),
+  EXPECT_EQ(bmfm::test::error_of<bmfm::ConfigError>([&] { schema.read(bad, ""); }),
             "key 'weights.mlm' (from " + path + ":1): expected float, got 'high'");
 }
 
@@ -214,7 +213,7 @@ TEST_F(SchemaTest, ComposingOnTopOfTheDefaultsLetsOverridesSetAnySchemaKey) {
   req.config_file = write_file(dir, "z.yaml", "model: {}\n");
   req.overrides = {};
   const Config no_vocab = compose(req);
-  EXPECT_CONTAINS(config_error([&] { model_schema().read(no_vocab, "model"); }), "missing required key 'model.vocab'");
+  EXPECT_CONTAINS(bmfm::test::error_of<bmfm::ConfigError>([&] { model_schema().read(no_vocab, "model"); }), "missing required key 'model.vocab'");
 }
 
 TEST(DidYouMeanTest, SuggestsTheClosestCandidateOnlyWhenClose) {

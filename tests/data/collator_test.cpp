@@ -99,17 +99,16 @@ TEST(Collator, ReusesBuffersAndCountsTruncation) {
 
 TEST(Collator, CellErrors) {
   const Vocab vocab = small_vocab(10);
-  using bmfm::test::invalid_argument_of;
   const Collator with_labels(vocab, plain_config(), LabelLayout{1, 0, 0});
   Batch batch;
   auto cell = continuous_cell(3, {5}, {1});
-  EXPECT_HAS(invalid_argument_of([&] { with_labels.collate({cell}, 0, batch); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { with_labels.collate({cell}, 0, batch); }),
              "cell 3: class_labels has 0 entries but the label dictionary needs 1");
   auto masked = plain_config();
   masked.tokenizer.fields[1].change_ratio = 0.1;
   const Collator masking(vocab, masked);
   cell.cell_index = -1;
-  EXPECT_HAS(invalid_argument_of([&] { masking.collate({cell}, 0, batch); }), "cell_index -1 is unset");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { masking.collate({cell}, 0, batch); }), "cell_index -1 is unset");
 }
 
 // One 1024-row cell (1022 genes, continuous values) through tokenize + mask

@@ -186,20 +186,19 @@ TEST(Labels, SeveralDatasets) {
 }
 
 TEST(Labels, ErrorsNameColumnAndSource) {
-  using bmfm::test::invalid_argument_of;
   const DataFrame obs = six_cells();
-  EXPECT_HAS(invalid_argument_of([&] { LabelDictionary::build(obs, {{"celltype", "classification", {}, "|"}}, "pbmc.h5ad"); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { LabelDictionary::build(obs, {{"celltype", "classification", {}, "|"}}, "pbmc.h5ad"); }),
              "label column 'celltype' is not an obs column of pbmc.h5ad (columns: ct, str");
-  EXPECT_HAS(invalid_argument_of([&] { LabelDictionary::build(obs, {{"str", "regression", {}, "|"}}, "pbmc.h5ad"); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { LabelDictionary::build(obs, {{"str", "regression", {}, "|"}}, "pbmc.h5ad"); }),
              "regression needs a numeric column");
   const DataFrame empty = frame({strings("e", {"", "nan"})});
-  EXPECT_HAS(invalid_argument_of([&] { LabelDictionary::build(empty, {{"e", "classification", {}, "|"}}, "x"); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { LabelDictionary::build(empty, {{"e", "classification", {}, "|"}}, "x"); }),
              "no non-missing");
   const LabelDictionary dict = LabelDictionary::build(obs, configs(), "six_cells");
   auto other = configs();
   other[5].kind = "classification";
-  EXPECT_HAS(invalid_argument_of([&] { encode_labels(obs, dict, other, "ckpt"); }), "do not match the label dictionary");
-  EXPECT_HAS(invalid_argument_of([&] { LabelDictionary::from_json("{\"format\": \"x\"}", "l.json"); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { encode_labels(obs, dict, other, "ckpt"); }), "do not match the label dictionary");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { LabelDictionary::from_json("{\"format\": \"x\"}", "l.json"); }),
              "label dictionary l.json: \"format\"");
 }
 
@@ -225,12 +224,11 @@ label_columns:
   EXPECT_EQ(run.label_columns[0].silent_values, (Names{"unknown"}));
   EXPECT_EQ(run.label_columns[0].kind, "classification");
   EXPECT_EQ(run.label_columns[1].separator, ";");
-  using bmfm::test::config_error_of;
-  EXPECT_HAS(config_error_of([&] {
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] {
                labels_run_schema().read(bmfm::test::config_from_yaml("label_columns: [{name: a, kind: regresion}]\n"), "");
              }),
              "label_columns[0].kind");
-  EXPECT_HAS(config_error_of([&] {
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] {
                labels_run_schema().read(bmfm::test::config_from_yaml("label_columns: [{name: a, silent: [x]}]\n"), "");
              }),
              "silent_values");

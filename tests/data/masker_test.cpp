@@ -224,12 +224,11 @@ TEST(Masker, CoMaskingChangesTheSamePositionsInBothFields) {
 
 TEST(Masker, RejectsInconsistentCoMasking) {
   const Vocab vocab = small_vocab(10);
-  using bmfm::test::invalid_argument_of;
-  EXPECT_HAS(invalid_argument_of([&] { Collator(vocab, mlm_config(0.1, 0.2, 1.0, 0.0, true)); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { Collator(vocab, mlm_config(0.1, 0.2, 1.0, 0.0, true)); }),
              "same change_ratio");
-  EXPECT_HAS(invalid_argument_of([&] { Collator(vocab, mlm_config(0.1, 0.1, 0.8, 0.1, true)); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { Collator(vocab, mlm_config(0.1, 0.1, 0.8, 0.1, true)); }),
              "switch_ratio 0");
-  EXPECT_HAS(invalid_argument_of([&] { Collator(vocab, mlm_config(0.1, 0.1, 0.8, 0.3)); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { Collator(vocab, mlm_config(0.1, 0.1, 0.8, 0.3)); }),
              "mask_ratio + switch_ratio must be <= 1");
 }
 

@@ -148,48 +148,46 @@ TEST(Tokenizer, TruncationKeepsTheFirstGenes) {
 
   cfg.truncation = false;
   const Tokenizer strict(vocab, cfg);
-  EXPECT_HAS(bmfm::test::invalid_argument_of([&] { strict.validate(cell); }), "truncation is off");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { strict.validate(cell); }), "truncation is off");
 }
 
 TEST(Tokenizer, ValidateNamesTheCellAndTheProblem) {
   const Vocab vocab = small_vocab(10);
   const Tokenizer tok(vocab, config_with({{"genes", "", 0, 0}, {"expressions", "binned", 4, 0}}));
-  using bmfm::test::invalid_argument_of;
   TransformedCell c;
   c.cell_index = 17;
   c.genes = {5, 3};  // [CLS] is not a gene
   c.expr_bins = {0, 1};
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "cell 17: genes[1] = 3");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "cell 17: genes[1] = 3");
   c.genes = {5, 0};  // [UNK] is allowed
   tok.validate(c);
   c.expr_bins = {0, 4};
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "expr_bins[1] = 4 is outside [0, n_values = 4)");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "expr_bins[1] = 4 is outside [0, n_values = 4)");
   c.expr_bins = {0};
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "expr_bins has 1 entries but genes has 2");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "expr_bins has 1 entries but genes has 2");
   c.expr_bins = {0, 1};
   c.label_expressions = {1, 2};
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "no label_expressions field is configured");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "no label_expressions field is configured");
   c.label_expressions.clear();
   c.has_depth = true;
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "vocabulary has none");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "vocabulary has none");
 
   c.has_depth = false;
   c.expr_values = {1.0f, 2.0f};  // a representation the field does not use is an error, not ignored
-  EXPECT_HAS(invalid_argument_of([&] { tok.validate(c); }), "expr_values has 2 entries but the expressions field");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { tok.validate(c); }), "expr_values has 2 entries but the expressions field");
 
   const Tokenizer cont(vocab, config_with({{"genes", "", 0, 0}, {"expressions", "continuous", 0, 0}}));
   auto nan_cell = continuous_cell(3, {5}, {std::nanf("")});
-  EXPECT_HAS(invalid_argument_of([&] { cont.validate(nan_cell); }), "expr_values[0] = nan is not finite");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { cont.validate(nan_cell); }), "expr_values[0] = nan is not finite");
 }
 
 TEST(Tokenizer, ConstructorRejectsBadConfigs) {
   const Vocab vocab = small_vocab(10);
-  using bmfm::test::invalid_argument_of;
-  EXPECT_HAS(invalid_argument_of([&] { Tokenizer(vocab, config_with({{"expressions", "continuous", 0, 0}})); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { Tokenizer(vocab, config_with({{"expressions", "continuous", 0, 0}})); }),
              "the genes field is required");
-  EXPECT_HAS(invalid_argument_of([&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}}, 20, 8)); }),
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}}, 20, 8)); }),
              "must divide max_length (20)");
-  EXPECT_HAS(invalid_argument_of(
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>(
                  [&] { Tokenizer(vocab, config_with({{"genes", "", 0, 0}, {"perturbations", "", 2, 0.1}})); }),
              "only the genes and expressions fields can be masked");
 }
@@ -219,31 +217,29 @@ tokenizer:
 }
 
 TEST(TokenizerConfig, StrictErrorsNameTheKey) {
-  using bmfm::test::config_error_of;
   using bmfm::test::config_from_yaml;
   auto read = [](const std::string& yaml) { tokenizer_schema().read(config_from_yaml(yaml), "tokenizer"); };
-  EXPECT_HAS(config_error_of([&] { read("tokenizer:\n  fields: [{name: genes, chnage_ratio: 0.1}]\n"); }),
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { read("tokenizer:\n  fields: [{name: genes, chnage_ratio: 0.1}]\n"); }),
              "change_ratio");
-  EXPECT_HAS(config_error_of([&] { read("tokenizer:\n  fields: [{name: genes}, {name: expressions}]\n"); }),
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { read("tokenizer:\n  fields: [{name: genes}, {name: expressions}]\n"); }),
              "tokenizer.fields[1].tokenize");
-  EXPECT_HAS(config_error_of([&] { read("tokenizer:\n  fields: [{name: gene}]\n"); }), "tokenizer.fields[0].name");
-  EXPECT_HAS(config_error_of([&] { read("tokenizer:\n  max_length: 100\n"); }), "tokenizer.pad_to_multiple_of");
-  EXPECT_HAS(config_error_of([&] { read("tokenizer:\n  padding: longst\n"); }), "not one of: longest, max_length");
-  EXPECT_HAS(config_error_of([&] {
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { read("tokenizer:\n  fields: [{name: gene}]\n"); }), "tokenizer.fields[0].name");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { read("tokenizer:\n  max_length: 100\n"); }), "tokenizer.pad_to_multiple_of");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { read("tokenizer:\n  padding: longst\n"); }), "not one of: longest, max_length");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] {
                read("tokenizer:\n  fields: [{name: genes}, {name: expressions, tokenize: binned}]\n");
              }),
              "tokenizer.fields[1].n_values");
 }
 
 TEST(TokenizerConfig, CollatorSchemaChecksAcrossSections) {
-  using bmfm::test::config_error_of;
   const auto cfg = bmfm::test::config_from_yaml(R"(
 collator:
   tokenizer:
     fields: [{name: genes, change_ratio: 0.15}, {name: expressions, tokenize: continuous, change_ratio: 0.3}]
   masker: {comask: true, switch_ratio: 0}
 )");
-  EXPECT_HAS(config_error_of([&] { collator_schema().read(cfg, "collator"); }), "collator.masker.comask");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { collator_schema().read(cfg, "collator"); }), "collator.masker.comask");
   const auto ok = bmfm::test::config_from_yaml(R"(
 collator:
   masker: {mask_ratio: 0.9, switch_ratio: 0.05}
@@ -255,7 +251,7 @@ collator:
   EXPECT_EQ(c.wced.n_zeros, 100);
   EXPECT_EQ(c.tokenizer.fields.size(), 2u);  // default genes + continuous expressions
   const auto bad = bmfm::test::config_from_yaml("collator:\n  wced: {zeros: sampled}\n");
-  EXPECT_HAS(config_error_of([&] { collator_schema().read(bad, "collator"); }), "collator.wced.n_zeros");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { collator_schema().read(bad, "collator"); }), "collator.wced.n_zeros");
   const auto bad2 = bmfm::test::config_from_yaml("collator:\n  masker: {mask_ratio: 0.95, switch_ratio: 0.1}\n");
-  EXPECT_HAS(config_error_of([&] { collator_schema().read(bad2, "collator"); }), "mask_ratio + switch_ratio");
+  EXPECT_HAS(bmfm::test::error_of<bmfm::ConfigError>([&] { collator_schema().read(bad2, "collator"); }), "mask_ratio + switch_ratio");
 }

@@ -43,30 +43,6 @@ inline config::Config config_from_yaml(const std::string& yaml) {
   return config::compose(req);
 }
 
-// The message of the ConfigError `f` throws ("" and a failure when none).
-template <class F>
-std::string config_error_of(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return "";
-}
-
-// The message of the std::invalid_argument `f` throws ("" and a failure when none).
-template <class F>
-std::string invalid_argument_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected std::invalid_argument";
-  return "";
-}
-
 }  // namespace bmfm::test
 
 #define EXPECT_HAS(haystack, needle)                               \

@@ -24,6 +24,8 @@
 
 using namespace bmfm::data;
 
+using bmfm::test::error_of;
+
 namespace {
 
 GeneSeq seq_of(std::vector<int32_t> genes, std::vector<float> values) {
@@ -39,16 +41,6 @@ Vocab numbered_vocab(int n, bool depth = false) {
   VocabOptions o;
   o.depth_tokens = depth;
   return Vocab::from_genes(g, o);
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

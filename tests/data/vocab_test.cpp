@@ -14,6 +14,8 @@ using bmfm::data::union_genes;
 using bmfm::data::Vocab;
 using bmfm::data::VocabOptions;
 
+using bmfm::test::error_of;
+
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -22,16 +24,6 @@ std::string read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

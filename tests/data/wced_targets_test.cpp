@@ -146,17 +146,16 @@ TEST(WcedTargets, SampledZerosAreUniformWithoutReplacement) {
 TEST(WcedTargets, RecordErrorsNameTheCell) {
   const Vocab vocab = small_vocab(10);
   const WcedTargets w(vocab, zeros("none"));
-  using bmfm::test::invalid_argument_of;
   CellRecord r = hand_record();
   r.genes[1] = 5;
-  EXPECT_HAS(invalid_argument_of([&] { build(w, r, {}); }), "cell 42: gene id 5 appears twice");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { build(w, r, {}); }), "cell 42: gene id 5 appears twice");
   r = hand_record();
   r.genes[0] = 3;
-  EXPECT_HAS(invalid_argument_of([&] { build(w, r, {}); }), "record gene id 3 at position 0");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { build(w, r, {}); }), "record gene id 3 at position 0");
   r = hand_record();
   r.values[3] = -1;
-  EXPECT_HAS(invalid_argument_of([&] { build(w, r, {}); }), "raw value -1 of gene id 12");
-  EXPECT_HAS(invalid_argument_of([&] { WcedTargets(vocab, zeros("sampled", 0)); }), "wced.n_zeros");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { build(w, r, {}); }), "raw value -1 of gene id 12");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { WcedTargets(vocab, zeros("sampled", 0)); }), "wced.n_zeros");
 }
 
 TEST(WcedTargets, CollatorBuildsTargetsAfterMasking) {
@@ -180,5 +179,5 @@ TEST(WcedTargets, CollatorBuildsTargetsAfterMasking) {
             (std::vector<uint8_t>{2, 0, 1, 0, 2, 0, 0, 1, 0, 0}));
 
   cell.raw = nullptr;
-  EXPECT_HAS(bmfm::test::invalid_argument_of([&] { collator.collate({cell}, 0, batch); }), "no raw record");
+  EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { collator.collate({cell}, 0, batch); }), "no raw record");
 }
