@@ -17,5 +17,6 @@ Run add_benchmark_command(CLI::App& app);
 Run add_bench_command(CLI::App& app);
 Run add_qc_command(CLI::App& app);
 Run add_prepare_command(CLI::App& app);
+Run add_pretrain_command(CLI::App& app);
 
 }  // namespace bmfm::cli

@@ -5,6 +5,7 @@
 // 2 usage or config error (unknown key, wrong type, bad option).
 #include <iostream>
 #include <map>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   commands["bench"] = add_bench_command(app);
   commands["qc"] = add_qc_command(app);
   commands["prepare"] = add_prepare_command(app);
+  commands["pretrain"] = add_pretrain_command(app);
 
   try {
     app.parse(argc, argv);
@@ -52,7 +54,10 @@ int main(int argc, char** argv) {
     spdlog::error("{}", e.what());
     return 2;
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+    // libtorch's errors (c10::Error) append a C++ backtrace: users get the message.
+    std::string what = e.what();
+    if (auto at = what.find("\nException raised from"); at != std::string::npos) what.resize(at);
+    spdlog::error("{}", what);
     return 1;
   }
 }

@@ -95,6 +95,24 @@ int64_t env_int(const char* name, int64_t fallback) {
 
 }  // namespace
 
+SubsetCellSource::SubsetCellSource(const CellSource& base, std::vector<int64_t> cells)
+    : base_(&base), cells_(std::move(cells)) {
+  for (int64_t c : cells_)
+    if (c < 0 || c >= base.n_cells())
+      throw std::out_of_range(fmt::format("subset: cell {} outside the source's {} cells", c, base.n_cells()));
+}
+
+std::pair<std::vector<int64_t>, std::vector<int64_t>> split_cells(int64_t n, double val_fraction, uint64_t seed) {
+  std::vector<int64_t> train, val;
+  // Compare the top 53 bits of the hash with the fraction: exact for any double.
+  const uint64_t key = mix64(seed ^ 0x73706c6974ULL);  // "split"
+  for (int64_t i = 0; i < n; ++i) {
+    const double u = static_cast<double>(mix64(key ^ mix64(static_cast<uint64_t>(i))) >> 11) * 0x1.0p-53;
+    (u < val_fraction ? val : train).push_back(i);
+  }
+  return {std::move(train), std::move(val)};
+}
+
 EpochPermutation::EpochPermutation(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle) : n_(n), shuffle_(shuffle) {
   int bits = 1;
   while ((int64_t{1} << bits) < n) ++bits;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bmfm/config/schema.h"
@@ -78,6 +79,29 @@ class MemoryCellSource : public CellSource {
   std::vector<CellRecord> records_;
   GeneSet measured_;
 };
+
+// The cells `cells` of another source, in that order (a train / validation
+// split). Records keep the base source's cell_index, so a cell's random
+// streams are the same whichever split it is read through.
+class SubsetCellSource : public CellSource {
+ public:
+  SubsetCellSource(const CellSource& base, std::vector<int64_t> cells);
+  int64_t n_cells() const override { return static_cast<int64_t>(cells_.size()); }
+  void read(int64_t i, CellRecord& out) const override { base_->read(cells_.at(static_cast<size_t>(i)), out); }
+  void release_memory() const override { base_->release_memory(); }
+  const GeneSet* measured_genes(int64_t i) const override {
+    return base_->measured_genes(cells_.at(static_cast<size_t>(i)));
+  }
+
+ private:
+  const CellSource* base_;
+  std::vector<int64_t> cells_;
+};
+
+// Splits [0, n) into (train, validation): cell i goes to validation when a
+// hash of (seed, i) falls below `val_fraction`, so membership does not depend
+// on n or on the other cells. Both lists ascend.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> split_cells(int64_t n, double val_fraction, uint64_t seed);
 
 struct LoaderConfig {
   int64_t batch_size = 32;

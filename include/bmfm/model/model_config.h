@@ -1,0 +1,64 @@
+// Model hyper-parameters (the `model` config section) and the shape facts the
+// model takes from the data (vocabulary size, how expressions are fed, which
+// heads the objectives need). Torch-free so configs can be read and checked
+// without pulling in libtorch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bmfm/config/schema.h"
+
+namespace bmfm::model {
+
+struct GeneEmbeddingConfig {
+  std::string file;             // pretrained gene vectors (gene2vec text, or .npy + genes_file); "" = random init
+  std::string genes_file;       // .npy: one gene per line, in the array's row order
+  bool freeze_covered = false;  // keep the rows the file covers fixed during training
+};
+
+struct ExpressionEncoderConfig {
+  // How a continuous expression value becomes a hidden vector (binned
+  // expressions always use a token embedding):
+  //   mlp:      value -> Linear(1, mlp_hidden) -> LeakyReLU -> Linear(mlp_hidden, H)
+  //   periodic: value -> [sin(w_k v), cos(w_k v)]_{k<n_basis} with trainable w -> Linear(2 n_basis, H)
+  std::string kind = "mlp";
+  int64_t mlp_hidden = 128;
+  int64_t n_basis = 48;
+  double basis_min = 0.1, basis_max = 10.0;  // periodic: initial frequencies, log-spaced in [min, max]
+  // Exact zeros at gene positions get their own learned embedding instead of
+  // being fed as the number 0 (MASK / PAD / CLS / SEP always do).
+  bool zero_as_special = true;
+};
+
+struct ModelConfig {
+  int64_t hidden_size = 768;
+  int64_t num_layers = 12;
+  int64_t num_heads = 12;
+  int64_t intermediate_size = 3072;
+  double dropout = 0.1;            // embeddings, attention output, feed-forward output
+  double attention_dropout = 0.1;  // attention probabilities
+  double layer_norm_eps = 1e-12;   // BERT's value
+  double init_std = 0.02;          // normal init of Linear / Embedding weights (BERT)
+  std::string position_embedding = "none";  // none (gene sets are unordered) | absolute
+  std::string attention = "auto";           // auto | sdpa | explicit (see model/attention.h)
+  GeneEmbeddingConfig gene_embedding;
+  ExpressionEncoderConfig expression_encoder;
+};
+
+const config::Schema<ModelConfig>& model_schema();
+
+// What the model needs to know about its inputs and targets; filled from the
+// vocabulary, the tokenizer fields and the objectives (train/objective.h).
+struct ModelShape {
+  int64_t vocab_size = 0;        // gene vocabulary incl. specials
+  int64_t max_length = 0;        // tokenizer max_length (absolute positions)
+  std::string expressions;       // "" (no field) | binned | continuous
+  int64_t n_expr_bins = 0;       // binned: number of bins
+  int64_t n_perturbations = 0;   // perturbation values; 0 = no perturbation field
+  bool gene_head = false;        // masked gene prediction
+  std::string expr_head;         // "" | bins (CE / token value) | regression (value + is-zero)
+  int64_t wced_width = 0;        // WCED decoder width V (genes); 0 = no WCED head
+};
+
+}  // namespace bmfm::model

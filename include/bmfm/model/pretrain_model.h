@@ -1,0 +1,40 @@
+// The pretraining model: BERT encoder plus the heads the objectives need
+// (ModelShape says which). Heads run only where they are needed: masked-token
+// heads on the masked positions (gathered), the WCED decoder on CLS only.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include "bmfm/model/batch_tensors.h"
+#include "bmfm/model/bert.h"
+#include "bmfm/model/heads.h"
+#include "bmfm/model/model_config.h"
+
+namespace bmfm::model {
+
+struct ModelOutputs {
+  at::Tensor hidden;       // (B, L, H) last encoder layer
+  at::Tensor gene_logits;  // (Ng, vocab) at BatchTensors::gene_pos
+  at::Tensor expr_out;     // (Ne, bins) or (Ne, 2) [value, is-zero logit] at BatchTensors::expr_pos
+  at::Tensor wced_value;   // (B, V) predicted value per vocabulary gene
+  at::Tensor wced_zero;    // (B, V) is-zero logit per vocabulary gene
+};
+
+class PretrainModelImpl : public torch::nn::Module {
+ public:
+  // gene_dim: gene table width (hidden_size unless a pretrained file differs).
+  PretrainModelImpl(const ModelConfig& cfg, const ModelShape& shape, int64_t gene_dim = 0);
+  ModelOutputs forward(const BatchTensors& batch);
+  Bert& bert() { return bert_; }
+  const ModelShape& shape() const { return shape_; }
+  const ModelConfig& config() const { return cfg_; }
+
+ private:
+  ModelConfig cfg_;
+  ModelShape shape_;
+  Bert bert_{nullptr};
+  PredictionHead gene_head_{nullptr}, expr_head_{nullptr}, wced_head_{nullptr};
+};
+TORCH_MODULE(PretrainModel);
+
+}  // namespace bmfm::model

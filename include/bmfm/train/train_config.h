@@ -1,0 +1,67 @@
+// The `trainer` and `losses` config sections (torch-free).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bmfm/config/schema.h"
+#include "bmfm/data/schema_list.h"
+
+namespace bmfm::train {
+
+// One weighted term of the objective. Total loss = sum(w_i L_i) / sum(w_i).
+//   field genes:       kind ce (masked gene prediction over the vocabulary)
+//   field expressions: kind ce | token_value (binned), mse | is_zero_bce (continuous)
+//   field wced:        kind mse | is_zero_bce, set input | non_input | all
+struct LossConfig {
+  std::string field;
+  std::string kind;
+  std::string set = "all";  // wced only
+  double weight = 1.0;
+  double label_smoothing = 0.0;  // ce only
+};
+const config::Schema<LossConfig>& loss_schema();
+// "genes_ce", "expressions_mse", "wced_input_is_zero_bce", ...: the name a term is logged under.
+std::string loss_name(const LossConfig& loss);
+
+struct EarlyStoppingConfig {
+  std::string monitor = "val/loss";  // a logged validation metric
+  int64_t patience = 0;              // validations without improvement before stopping; 0 = off
+  double min_delta = 0.0;            // improvement smaller than this does not count
+  std::string mode = "min";          // min | max
+};
+
+struct TrainerConfig {
+  int64_t max_steps = 1000;        // optimizer steps; 0 = until max_epochs
+  int64_t max_epochs = 0;          // 0 = no limit (max_steps decides)
+  int64_t grad_accum = 1;          // micro-batches per optimizer step
+  double lr = 1e-4;
+  std::vector<double> betas{0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.01;      // Linear weights only
+  int64_t warmup_steps = 0;        // linear warmup: lr * step / warmup_steps (step 0 has lr 0, as Hugging Face)
+  std::string schedule = "linear"; // after warmup: constant | linear | cosine (decay to min_lr_ratio * lr at max_steps)
+  double min_lr_ratio = 0.0;
+  double clip_grad_norm = 1.0;     // 0 = off
+  std::string precision = "auto";  // auto (bf16 where supported) | fp32 | bf16
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N
+  int64_t val_every = 200;         // steps between validations; 0 = epoch ends only
+  int64_t val_batches = 0;         // batches per validation; 0 = the whole validation split
+  int64_t log_every = 10;          // steps between metric lines
+  int64_t checkpoint_every = 500;  // steps between step checkpoints; 0 = last / best only
+  int64_t keep_checkpoints = 2;    // step checkpoints kept (oldest removed); last / best always kept
+  std::string on_nan = "stop";     // stop | skip: non-finite loss
+  EarlyStoppingConfig early_stopping;
+};
+const config::Schema<TrainerConfig>& trainer_schema();
+
+// Learning rate at optimizer step `step` (0-based): warmup then the schedule.
+double learning_rate(const TrainerConfig& cfg, int64_t step);
+
+}  // namespace bmfm::train
+
+namespace bmfm::config::detail {
+template <>
+struct Converter<train::LossConfig> : data::SchemaItemConverter<train::LossConfig, train::loss_schema> {};
+}  // namespace bmfm::config::detail

@@ -1,0 +1,86 @@
+#include "bmfm/train/objective.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "bmfm/train/losses.h"
+
+namespace bmfm::train {
+
+model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConfig& c,
+                              const std::vector<LossConfig>& losses) {
+  model::ModelShape s;
+  s.vocab_size = vocab.size();
+  s.max_length = c.tokenizer.max_length;
+  double genes_ratio = 0, expr_ratio = 0;
+  bool label_expressions = false;
+  for (const auto& f : c.tokenizer.fields) {
+    if (f.name == "genes") genes_ratio = f.change_ratio;
+    if (f.name == "expressions") {
+      s.expressions = f.tokenize;
+      s.n_expr_bins = f.tokenize == "binned" ? f.n_values : 0;
+      expr_ratio = f.change_ratio;
+    }
+    if (f.name == "perturbations") s.n_perturbations = f.n_values;
+    if (f.name == "label_expressions") label_expressions = true;
+  }
+  if (losses.empty()) throw std::invalid_argument("losses: no loss terms configured");
+  for (size_t i = 0; i < losses.size(); ++i) {
+    const LossConfig& l = losses[i];
+    auto bad = [&](const std::string& why) {
+      throw std::invalid_argument(fmt::format("losses[{}] ({}): {}", i, loss_name(l), why));
+    };
+    if (l.field == "genes") {
+      if (!(genes_ratio > 0)) bad("needs masked genes: set change_ratio > 0 on the genes field of tokenizer.fields");
+      s.gene_head = true;
+    } else if (l.field == "expressions") {
+      const bool bins = l.kind == "ce" || l.kind == "token_value";
+      if (bins && s.expressions != "binned") bad("needs binned expressions (tokenizer field expressions, tokenize: binned)");
+      if (!bins && s.expressions != "continuous")
+        bad("needs continuous expressions (tokenizer field expressions, tokenize: continuous)");
+      if (!(expr_ratio > 0) && !(label_expressions && !bins))
+        bad("needs expression targets: change_ratio > 0 on the expressions field, or a label_expressions field");
+      const std::string head = bins ? "bins" : "regression";
+      if (!s.expr_head.empty() && s.expr_head != head) bad("mixes binned and continuous expression losses");
+      s.expr_head = head;
+    } else if (l.field == "wced") {
+      if (!c.wced.enabled) bad("needs wced.enabled: true");
+      s.wced_width = vocab.n_genes();
+    }
+  }
+  return s;
+}
+
+LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelOutputs& out,
+                            const model::BatchTensors& b) {
+  LossTerms r;
+  double wsum = 0;
+  for (const LossConfig& l : losses) {
+    at::Tensor v;
+    if (l.field == "genes") {
+      v = cross_entropy(out.gene_logits, b.gene_labels, l.label_smoothing);
+    } else if (l.field == "expressions") {
+      if (l.kind == "ce") v = cross_entropy(out.expr_out, b.expr_bins, l.label_smoothing);
+      else if (l.kind == "token_value") v = token_value_loss(out.expr_out, b.expr_bins);
+      else {
+        at::Tensor all = at::ones_like(b.expr_values_target, at::kBool);
+        v = l.kind == "mse" ? nonzero_mse(out.expr_out.select(1, 0), b.expr_values_target, all)
+                            : is_zero_bce(out.expr_out.select(1, 1), b.expr_values_target, all);
+      }
+    } else {
+      at::Tensor in_set = l.set == "input"       ? b.wced_set.eq(data::wced_set::kInput)
+                          : l.set == "non_input" ? b.wced_set.eq(data::wced_set::kNonInput)
+                                                 : b.wced_set.ne(data::wced_set::kNone);
+      v = l.kind == "mse" ? nonzero_mse(out.wced_value, b.wced_values, in_set)
+                          : is_zero_bce(out.wced_zero, b.wced_values, in_set);
+    }
+    r.terms.emplace_back(loss_name(l), v);
+    r.total = r.total.defined() ? r.total + l.weight * v : l.weight * v;
+    wsum += l.weight;
+  }
+  r.total = r.total / wsum;
+  return r;
+}
+
+}  // namespace bmfm::train

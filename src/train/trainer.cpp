@@ -1,0 +1,396 @@
+#include "bmfm/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/autograd.h>
+#include <torch/cuda.h>
+
+#include "bmfm/data/pretrained_genes.h"
+#include "bmfm/model/compat.h"
+#include "bmfm/model/runtime.h"
+#include "bmfm/train/adamw.h"
+#include "bmfm/train/checkpoint.h"
+#include "bmfm/train/metric_log.h"
+#include "bmfm/train/progress.h"
+#include "bmfm/train/tensorboard.h"
+
+namespace bmfm::train {
+namespace fs = std::filesystem;
+
+at::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return at::Device(at::kCPU);
+  if (name == "auto") return torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (!torch::cuda::is_available())
+    throw std::runtime_error(fmt::format("trainer.device={}: this libtorch has no usable CUDA device", name));
+  return at::Device(name);
+}
+
+bool use_bf16(const std::string& precision, const at::Device& device) {
+  if (precision == "fp32") return false;
+  if (precision == "bf16") {
+    if (device.is_cpu() && !model::runtime_info(false).cpu_bf16)
+      spdlog::warn("trainer.precision=bf16 on a CPU without native bf16: expect it to be slow");
+    return true;
+  }
+  // auto: bf16 on CUDA, and on CPUs with native bf16 dot products (measured
+  // faster for training here: docs/performance.md).
+  return device.is_cuda() || model::runtime_info(false).cpu_bf16;
+}
+
+model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& data, const at::Device& device) {
+  const model::ModelShape shape = model_shape(data.vocab(), cfg.collator(), cfg.losses);
+  const auto& ge = cfg.model.gene_embedding;
+  data::AlignedGeneEmbedding aligned;
+  int64_t gene_dim = cfg.model.hidden_size;
+  if (!ge.file.empty()) {
+    aligned = data::align_to_vocab(data::load_pretrained_genes(ge.file, ge.genes_file), data.vocab());
+    gene_dim = aligned.dim;
+    spdlog::info("model: gene embedding from {}: {} of {} genes covered ({}-d{}){}", ge.file, aligned.n_covered,
+                 data.vocab().n_genes(), aligned.dim,
+                 aligned.dim != cfg.model.hidden_size ? fmt::format(", projected to {}", cfg.model.hidden_size) : "",
+                 ge.freeze_covered ? ", covered rows frozen" : "");
+  }
+  model::PretrainModel m(cfg.model, shape, gene_dim);
+  if (!ge.file.empty()) m->bert()->embeddings()->init_gene_rows(aligned.values, aligned.covered, ge.freeze_covered);
+  m->to(device);
+  return m;
+}
+
+LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossConfig>& losses,
+                           const model::BatchTensors& batch, bool bf16, double scale) {
+  LossTerms terms;
+  {
+    model::compat::AutocastGuard autocast(batch.gene_ids.device().type(), bf16);
+    const model::ModelOutputs out = model->forward(batch);
+    terms = compute_objective(losses, out, batch);
+  }
+  (terms.total * scale).backward();
+  terms.total = terms.total.detach();
+  for (auto& t : terms.terms) t.second = t.second.detach();
+  return terms;
+}
+
+namespace {
+
+using Values = std::vector<std::pair<std::string, double>>;
+
+// Running sums of the loss terms between two log lines (kept on the device:
+// no host sync per micro-batch).
+struct TermAverager {
+  std::vector<std::string> names;
+  std::vector<at::Tensor> sums;
+  at::Tensor total;
+  int64_t n = 0;
+  void add(const LossTerms& t) {
+    if (sums.empty())
+      for (const auto& [k, v] : t.terms) names.push_back(k), sums.push_back(at::zeros_like(v));
+    for (size_t i = 0; i < t.terms.size(); ++i) sums[i] += t.terms[i].second;
+    total = total.defined() ? total + t.total : t.total.clone();
+    ++n;
+  }
+  Values take(const std::string& prefix) {
+    Values out;
+    if (n == 0) return out;
+    out.emplace_back(prefix + "loss", total.item<double>() / static_cast<double>(n));
+    for (size_t i = 0; i < names.size(); ++i)
+      out.emplace_back(prefix + names[i], sums[i].item<double>() / static_cast<double>(n));
+    for (auto& s : sums) s.zero_();
+    total = at::Tensor();
+    n = 0;
+    return out;
+  }
+};
+
+double lookup(const Values& v, const std::string& key) {
+  for (const auto& [k, x] : v)
+    if (k == key) return x;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+struct Progress {
+  int64_t step = 0, epoch = 0;
+  data::LoaderState loader;
+  double best = std::numeric_limits<double>::quiet_NaN();
+  int64_t best_step = -1, bad_validations = 0;
+};
+
+class Run {
+ public:
+  Run(const PretrainConfig& cfg, PretrainData& data, std::string out_dir, std::string config_yaml)
+      : cfg_(cfg), t_(cfg.trainer), data_(data), out_(std::move(out_dir)), config_yaml_(std::move(config_yaml)),
+        device_(resolve_device(t_.device)), bf16_(use_bf16(t_.precision, device_)),
+        model_(build_model(cfg, data, device_)),
+        opt_(*model_, {t_.betas[0], t_.betas[1], t_.eps, t_.weight_decay}) {}
+
+  PretrainResult run(const std::string& resume_dir);
+
+ private:
+  Values validate();
+  void save(const std::string& name);
+  void load(const std::string& dir);
+  bool improved(double value) const;
+  void log_values(int64_t step, const std::string& split, const Values& v);
+
+  const PretrainConfig& cfg_;
+  const TrainerConfig& t_;
+  PretrainData& data_;
+  std::string out_, config_yaml_;
+  at::Device device_;
+  bool bf16_;
+  model::PretrainModel model_;
+  AdamW opt_;
+  Progress p_;
+  std::unique_ptr<MetricLog> metrics_;
+  std::unique_ptr<TensorBoardWriter> tb_;
+  std::vector<std::string> step_checkpoints_;
+};
+
+void Run::log_values(int64_t step, const std::string& split, const Values& v) {
+  metrics_->write(step, p_.epoch, split, v);
+  tb_->add_scalars(v, step);
+}
+
+bool Run::improved(double value) const {
+  if (!std::isfinite(value)) return false;
+  if (std::isnan(p_.best)) return true;
+  const double d = t_.early_stopping.min_delta;
+  return t_.early_stopping.mode == "min" ? value < p_.best - d : value > p_.best + d;
+}
+
+Values Run::validate() {
+  if (data_.val->n_cells() == 0) return {};
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  data::Loader loader(*data_.val, *data_.pipeline, *data_.collator, data_.label_layout(),
+                      data_.loader_config(cfg_, /*train=*/false));
+  const int64_t n = t_.val_batches > 0 ? std::min(t_.val_batches, loader.batches_per_epoch()) : loader.batches_per_epoch();
+  TermAverager avg;
+  data::Batch batch;
+  for (int64_t i = 0; i < n; ++i) {
+    loader.next(batch);
+    const model::BatchTensors bt = model::to_tensors(batch, device_);
+    model::compat::AutocastGuard autocast(device_.type(), bf16_);
+    avg.add(compute_objective(cfg_.losses, model_->forward(bt), bt));
+  }
+  model_->train();
+  return avg.take("val/");
+}
+
+void Run::save(const std::string& name) {
+  CheckpointContents c;
+  c.meta = {{"step", p_.step},
+            {"epoch", p_.epoch},
+            {"loader", {{"epoch", p_.loader.epoch}, {"batches_consumed", p_.loader.batches_consumed}}},
+            {"optimizer", {{"type", "adamw"}, {"steps", opt_.steps()}}},
+            {"best", {{"monitor", t_.early_stopping.monitor}, {"value", std::isnan(p_.best) ? nlohmann::json() : nlohmann::json(p_.best)},
+                      {"step", p_.best_step}, {"bad_validations", p_.bad_validations}}},
+            {"vocab_hash", data_.vocab().hash()},
+            {"bmfm_version", model::runtime_info(false).bmfm_version},
+            {"torch_version", model::runtime_info(false).torch_version}};
+  for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
+  for (const auto& b : model_->named_buffers()) c.tensors.emplace_back("buffer/" + b.key(), b.value());
+  for (const auto& p : opt_.params()) {
+    c.tensors.emplace_back("optim/exp_avg/" + p.name, p.exp_avg);
+    c.tensors.emplace_back("optim/exp_avg_sq/" + p.name, p.exp_avg_sq);
+  }
+  c.tensors.emplace_back("rng/cpu", at::detail::getDefaultCPUGenerator().get_state());
+  c.files["config.yaml"] = config_yaml_;
+  c.files["vocab.json"] = read_text(fs::path(data_.corpus->dir()) / "vocab.json");
+  if (!data_.corpus->labels().columns().empty()) c.files["labels.json"] = data_.corpus->labels().to_json();
+  write_checkpoint((fs::path(out_) / "checkpoints" / name).string(), c);
+}
+
+void Run::load(const std::string& dir) {
+  const CheckpointContents c = read_checkpoint(dir);
+  const std::string hash = c.meta.value("vocab_hash", "");
+  if (hash != data_.vocab().hash())
+    throw std::runtime_error(fmt::format(
+        "checkpoint {}: vocabulary hash {} differs from the corpus's {} (a different gene vocabulary: ids would "
+        "mean other genes)", dir, hash, data_.vocab().hash()));
+  std::map<std::string, const at::Tensor*> saved;
+  for (const auto& [k, t] : c.tensors) saved[k] = &t;
+  torch::NoGradGuard no_grad;
+  auto copy_into = [&](const std::string& key, at::Tensor& dst) {
+    auto it = saved.find(key);
+    if (it == saved.end())
+      throw std::runtime_error(fmt::format("checkpoint {}: no tensor '{}' (saved by a different model config?)", dir, key));
+    if (!it->second->sizes().equals(dst.sizes()))
+      throw std::runtime_error(fmt::format("checkpoint {}: '{}' has shape [{}], the model's is [{}]", dir, key,
+                                           fmt::join(it->second->sizes(), ", "), fmt::join(dst.sizes(), ", ")));
+    dst.copy_(*it->second);
+  };
+  for (auto& p : model_->named_parameters()) copy_into("model/" + p.key(), p.value());
+  for (auto& b : model_->named_buffers()) copy_into("buffer/" + b.key(), b.value());
+  NamedTensors m, v;
+  for (const auto& p : opt_.params()) {
+    m.emplace_back(p.name, find_tensor(c, "optim/exp_avg/" + p.name, dir));
+    v.emplace_back(p.name, find_tensor(c, "optim/exp_avg_sq/" + p.name, dir));
+  }
+  const auto& meta = c.meta;
+  opt_.load_state(meta.at("optimizer").at("steps").get<int64_t>(), m, v);
+  at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
+  cpu_gen.set_state(find_tensor(c, "rng/cpu", dir));
+  p_.step = meta.at("step");
+  p_.epoch = meta.at("epoch");
+  p_.loader.epoch = meta.at("loader").at("epoch");
+  p_.loader.batches_consumed = meta.at("loader").at("batches_consumed");
+  const auto& best = meta.at("best");
+  p_.best = best.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : best.at("value").get<double>();
+  p_.best_step = best.at("step");
+  p_.bad_validations = best.at("bad_validations");
+  spdlog::info("resumed from {}: step {}, epoch {}, loader at batch {} of epoch {}", dir, p_.step, p_.epoch,
+               p_.loader.batches_consumed, p_.loader.epoch);
+}
+
+PretrainResult Run::run(const std::string& resume_dir) {
+  PretrainResult result;
+  result.first_val_loss = result.last_val_loss = std::numeric_limits<double>::quiet_NaN();
+  if (!resume_dir.empty()) load(resume_dir);
+  metrics_ = std::make_unique<MetricLog>(out_, /*append=*/!resume_dir.empty());
+  if (!resume_dir.empty()) metrics_->truncate_after(p_.step);
+  tb_ = std::make_unique<TensorBoardWriter>((fs::path(out_) / "tensorboard").string());
+
+  int64_t n_params = 0;
+  for (const auto& p : model_->parameters()) n_params += p.numel();
+  spdlog::info("model: {} parameters, hidden {}, {} layers, {} heads; device {}, precision {}, {} threads", n_params,
+               cfg_.model.hidden_size, cfg_.model.num_layers, cfg_.model.num_heads, device_.str(),
+               bf16_ ? "bf16 autocast" : "fp32", model::runtime_info(false).threads);
+
+  data::Loader loader(*data_.train, *data_.pipeline, *data_.collator, data_.label_layout(),
+                      data_.loader_config(cfg_, /*train=*/true), p_.loader);
+  const int64_t per_epoch_steps = std::max<int64_t>(1, loader.batches_per_epoch() / t_.grad_accum);
+  const int64_t max_steps = t_.max_steps > 0 ? t_.max_steps : t_.max_epochs * per_epoch_steps;
+  spdlog::info("training: {} steps of {} x {} cells ({} batches per epoch), lr {} ({} warmup, {})", max_steps,
+               t_.grad_accum, cfg_.data.batch_size, loader.batches_per_epoch(), t_.lr, t_.warmup_steps, t_.schedule);
+
+  ProgressBar bar("pretrain", max_steps);
+  if (p_.step > 0) bar.advance(p_.step);
+  model_->train();
+  TermAverager train_avg;
+  data::Batch batch;
+  int64_t cells = 0, tokens = 0;
+  auto t_log = std::chrono::steady_clock::now();
+  double grad_norm = 0;
+  bool stop = false;
+
+  while (p_.step < max_steps && !stop) {
+    // ---- one optimizer step: grad_accum micro-batches ----
+    opt_.zero_grad();
+    LossTerms step_terms;
+    at::Tensor step_total;
+    for (int64_t micro = 0; micro < t_.grad_accum; ++micro) {
+      loader.next(batch);
+      cells += batch.B;
+      for (uint8_t m : batch.pad_mask) tokens += m;
+      const model::BatchTensors bt = model::to_tensors(batch, device_);
+      LossTerms terms = forward_backward(model_, cfg_.losses, bt, bf16_, 1.0 / static_cast<double>(t_.grad_accum));
+      step_total = step_total.defined() ? step_total + terms.total : terms.total;
+      train_avg.add(terms);
+    }
+    p_.loader = loader.state();
+    const double loss = step_total.item<double>() / static_cast<double>(t_.grad_accum);
+    if (!std::isfinite(loss)) {
+      if (t_.on_nan == "skip") {
+        spdlog::warn("step {}: loss is {}; step skipped (trainer.on_nan=skip)", p_.step, loss);
+        train_avg = TermAverager();
+        opt_.zero_grad();
+        continue;
+      }
+      throw std::runtime_error(fmt::format(
+          "step {}: loss is {} (not finite); stopped. The last good checkpoint is in {}/checkpoints "
+          "(lower trainer.lr, or set trainer.on_nan=skip)", p_.step, loss, out_));
+    }
+    grad_norm = opt_.clip_grad_norm(t_.clip_grad_norm);
+    const double lr = learning_rate(t_, p_.step);
+    opt_.step(lr);
+    ++p_.step;
+    const bool epoch_end = p_.loader.epoch > p_.epoch;
+    result.last_train_loss = loss;
+
+    // ---- once in a while: log, validate, checkpoint ----
+    if (p_.step % t_.log_every == 0 || p_.step == max_steps) {
+      const auto now = std::chrono::steady_clock::now();
+      const double s = std::chrono::duration<double>(now - t_log).count();
+      Values v = train_avg.take("train/");
+      v.emplace_back("train/lr", lr);
+      v.emplace_back("train/grad_norm", grad_norm);
+      v.emplace_back("train/cells_per_s", static_cast<double>(cells) / s);
+      v.emplace_back("train/tokens_per_s", static_cast<double>(tokens) / s);
+      log_values(p_.step, "train", v);
+      bar.set_status(fmt::format("loss {:.4f} lr {:.2e} {:.0f} cells/s", lookup(v, "train/loss"), lr,
+                                 static_cast<double>(cells) / s));
+      cells = tokens = 0;
+      t_log = now;
+    }
+    if (epoch_end) p_.epoch = p_.loader.epoch;
+    const bool last = p_.step == max_steps || (t_.max_epochs > 0 && p_.epoch >= t_.max_epochs);
+    if ((t_.val_every > 0 && p_.step % t_.val_every == 0) || epoch_end || last) {
+      const Values v = validate();
+      if (!v.empty()) {
+        log_values(p_.step, "val", v);
+        const double val_loss = lookup(v, "val/loss");
+        if (std::isnan(result.first_val_loss)) result.first_val_loss = val_loss;
+        result.last_val_loss = val_loss;
+        const double monitored = lookup(v, t_.early_stopping.monitor);
+        if (std::isnan(monitored))
+          throw std::runtime_error(fmt::format("trainer.early_stopping.monitor: '{}' is not a validation metric ({})",
+                                               t_.early_stopping.monitor, v.size() > 1 ? v[1].first : v[0].first));
+        spdlog::info("step {}: val/loss {:.5f} ({} = {:.5f})", p_.step, val_loss, t_.early_stopping.monitor, monitored);
+        if (improved(monitored)) {
+          p_.best = monitored;
+          p_.best_step = p_.step;
+          p_.bad_validations = 0;
+          save("best");
+        } else if (t_.early_stopping.patience > 0 && ++p_.bad_validations >= t_.early_stopping.patience) {
+          spdlog::info("early stopping: {} did not improve for {} validations (best {:.5f} at step {})",
+                       t_.early_stopping.monitor, p_.bad_validations, p_.best, p_.best_step);
+          result.early_stopped = stop = true;
+        }
+      }
+    }
+    if (t_.checkpoint_every > 0 && p_.step % t_.checkpoint_every == 0 && !last) {
+      const std::string name = fmt::format("step-{:08d}", p_.step);
+      save(name);
+      step_checkpoints_.push_back(name);
+      while (static_cast<int64_t>(step_checkpoints_.size()) > t_.keep_checkpoints) {
+        fs::remove_all(fs::path(out_) / "checkpoints" / step_checkpoints_.front());
+        step_checkpoints_.erase(step_checkpoints_.begin());
+      }
+    }
+    bar.advance(1);
+    if (last) break;
+  }
+  bar.finish();
+  save("last");
+  result.steps = p_.step;
+  result.epoch = p_.epoch;
+  result.last_checkpoint = (fs::path(out_) / "checkpoints" / "last").string();
+  spdlog::info("done: {} steps, last checkpoint {}", p_.step, result.last_checkpoint);
+  return result;
+}
+
+}  // namespace
+
+PretrainResult pretrain(const PretrainConfig& cfg, PretrainData& data, const std::string& output_dir,
+                        const std::string& config_yaml, const std::string& resume_dir) {
+  Run run(cfg, data, output_dir, config_yaml);
+  return run.run(resume_dir);
+}
+
+}  // namespace bmfm::train
