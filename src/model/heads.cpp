@@ -9,7 +9,10 @@ PredictionHeadImpl::PredictionHeadImpl(int64_t hidden, int64_t n_out, double lay
 }
 
 at::Tensor PredictionHeadImpl::forward(const at::Tensor& x) {
-  return decoder_->forward(norm_->forward(at::gelu(dense_->forward(x))));
+  // Under bf16 autocast the dense output is bf16, and 1.13's CPU LayerNorm
+  // does not take a bf16 input with fp32 weights: normalise in fp32.
+  at::Tensor h = at::gelu(dense_->forward(x));
+  return decoder_->forward(norm_->forward(h.to(norm_->weight.scalar_type())));
 }
 
 }  // namespace bmfm::model

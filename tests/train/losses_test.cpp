@@ -32,7 +32,7 @@ TEST(Losses, TokenValueIsSquaredErrorOfExpectedBin) {
 TEST(Losses, NonzeroMseSkipsZerosAndMaskedOut) {
   at::Tensor pred = t({1, 2, 3, 4});
   at::Tensor target = t({0, 1, 5, 4});
-  at::Tensor mask = at::tensor({1, 1, 1, 0}, at::kBool);
+  at::Tensor mask = at::tensor({1, 1, 1, 0}, at::kInt).to(at::kBool);
   // kept: (2-1)^2 = 1 and (3-5)^2 = 4
   EXPECT_NEAR(nonzero_mse(pred, target, mask).item<double>(), 2.5, 1e-6);
 }
