@@ -36,7 +36,11 @@ BatchTensors to_tensors(const data::Batch& b, at::Device device) {
   auto dev = [&](at::Tensor x) { return device.is_cpu() ? x : x.to(device, /*non_blocking=*/true); };
 
   t.gene_ids = dev(to_long(b.gene_ids, {b.B, b.L}));
-  {
+  // No padding in the batch (common with padding=longest and long cells):
+  // no mask, which saves an add over every (B, h, L, L) score tensor.
+  bool padded = false;
+  for (int64_t i = 0; i < BL && !padded; ++i) padded = b.pad_mask[i] == 0;
+  if (padded) {
     std::vector<float> m(static_cast<size_t>(BL));
     for (int64_t i = 0; i < BL; ++i) m[i] = b.pad_mask[i] ? 0.0f : -std::numeric_limits<float>::infinity();
     t.attn_mask = dev(host(m, {b.B, 1, 1, b.L}, at::kFloat));

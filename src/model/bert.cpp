@@ -24,9 +24,9 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& mask
   at::Tensor qkv = qkv_->forward(x).view({B, L, 3, heads_, d}).permute({2, 0, 3, 1, 4});
   at::Tensor a = compat::attention(qkv[0], qkv[1], qkv[2], mask, is_training() ? attn_dropout_ : 0.0, use_sdpa_);
   a = a.transpose(1, 2).reshape({B, L, H});
-  at::Tensor h = attn_norm_->forward(x + at::dropout(attn_out_->forward(a), dropout_, is_training()));
+  at::Tensor h = attn_norm_->forward(x + compat::dropout(attn_out_->forward(a), dropout_, is_training()));
   at::Tensor f = ff_out_->forward(at::gelu(ff_in_->forward(h)));
-  return ff_norm_->forward(h + at::dropout(f, dropout_, is_training()));
+  return ff_norm_->forward(h + compat::dropout(f, dropout_, is_training()));
 }
 
 BertImpl::BertImpl(const ModelConfig& cfg, const ModelShape& shape, int64_t gene_dim) : hidden_(cfg.hidden_size) {

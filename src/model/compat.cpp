@@ -11,10 +11,21 @@ at::Tensor attention_explicit(const at::Tensor& q, const at::Tensor& k, const at
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   // Scale q (B h L d) rather than the (B h L L) scores: L/d times fewer multiplies.
   at::Tensor scores = at::matmul(q * scale, k.transpose(-2, -1));
-  if (mask.defined()) scores = scores + mask;
-  at::Tensor probs = at::softmax(scores, -1, scores.scalar_type());
-  if (dropout_p > 0) probs = at::dropout(probs, dropout_p, /*train=*/true);
+  // The mask is cast to the scores' type (bf16 under autocast) so the
+  // (B, h, L, L) scores and probabilities never widen to fp32: that cast and
+  // its memory traffic cost more than the softmax itself (bf16 softmax still
+  // accumulates in fp32 inside the kernel).
+  if (mask.defined()) scores = scores + mask.to(scores.scalar_type());
+  at::Tensor probs = at::softmax(scores, -1);
+  if (dropout_p > 0) probs = compat::dropout(probs, dropout_p, /*train=*/true);
   return at::matmul(probs.to(v.scalar_type()), v);
+}
+
+at::Tensor dropout(const at::Tensor& x, double p, bool train) {
+  if (!train || p <= 0) return x;
+  if (!x.device().is_cpu()) return at::dropout(x, p, train);
+  at::Tensor keep = at::rand(x.sizes(), x.options().dtype(at::kFloat)).ge_(p);
+  return x * keep.to(x.scalar_type()) * (1.0 / (1.0 - p));
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,

@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 #include <torch/autograd.h>
 
+#include "bmfm/model/compat.h"
+
 #include "bmfm/data/batch.h"
+#include "bmfm/model/compat.h"
 
 namespace bmfm::model {
 
@@ -40,7 +43,7 @@ at::Tensor FieldEmbeddingsImpl::forward(const BatchTensors& b) {
     x = x + position_->weight.narrow(0, 0, b.L).unsqueeze(0);
   }
   x = norm_->forward(x);
-  return at::dropout(x, dropout_, is_training());
+  return compat::dropout(x, dropout_, is_training());
 }
 
 void FieldEmbeddingsImpl::init_gene_rows(const std::vector<float>& values, const std::vector<uint8_t>& covered,

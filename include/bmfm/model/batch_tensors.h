@@ -13,7 +13,7 @@ struct BatchTensors {
   int64_t B = 0, L = 0, V = 0;
   // ---- inputs ----
   at::Tensor gene_ids;          // (B, L) int64
-  at::Tensor attn_mask;         // (B, 1, 1, L) float: 0 for real tokens, -inf for padding
+  at::Tensor attn_mask;         // (B, 1, 1, L) float: 0 for real tokens, -inf for padding; undefined when nothing is padded
   at::Tensor expr_token_ids;    // (B, L) int64, binned expressions (else undefined)
   at::Tensor expr_values;       // (B, L) float, continuous expressions (else undefined)
   at::Tensor expr_special;      // (B, L) int64 data::field_token code, 0 = a value (continuous only)
