@@ -30,6 +30,19 @@ assert last < first, (preset, first, last)
 PY
 done
 
+# 1b. Binned expressions (scGPT bins) with bin cross entropy + token-value loss.
+expect_exit 0 "$BMFM" pretrain --config "$CFG/mlm_multitask.yaml" size=tiny "${COMMON[@]}" trainer.max_steps=30 \
+  trainer.val_every=15 transforms.binning.method=scgpt transforms.binning.n_bins=51 \
+  "tokenizer.fields=[{name: genes, tokenize: token, change_ratio: 0.15}, {name: expressions, tokenize: binned, n_values: 51, change_ratio: 0.15}]" \
+  "losses=[{field: genes, kind: ce}, {field: expressions, kind: ce}, {field: expressions, kind: token_value, weight: 0.1}]" \
+  --output-dir run_binned
+"$PYTHON" - <<'PY'
+import json
+val = [j for j in map(json.loads, open("run_binned/metrics.jsonl")) if j["split"] == "val"]
+assert "val/expressions_token_value" in val[-1] and val[-1]["val/loss"] < val[0]["val/loss"], val
+print(f"binned: val/loss {val[0]['val/loss']:.4f} -> {val[-1]['val/loss']:.4f}")
+PY
+
 # 2. Exact resume: 8 steps straight vs 4 steps + --resume for 4 more, with a
 # decaying learning rate, dropout and 2 loader threads: identical weights.
 RESUME=("data.inputs=[$CXG]" trainer.max_steps=8 trainer.warmup_steps=2 trainer.val_every=0 trainer.checkpoint_every=4
@@ -72,4 +85,45 @@ expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" "losses=
 expect_in "$WORK/err" "losses[0] (genes_ce): needs masked genes"
 expect_exit 2 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" "losses=[{field: wced, kind: ce}]" --output-dir r6
 expect_in "$WORK/err" "losses[0].kind"
+
+# 4. Pretrained gene vectors (gene2vec text, 8-d, 3 genes): covered rows are
+# copied in and, frozen, stay exactly as in the file; 8 != 64 adds a projection.
+"$PYTHON" - "$CXG" <<'PY'
+import anndata, sys
+genes = list(anndata.read_h5ad(sys.argv[1], backed="r").var_names[:3])
+with open("g2v.txt", "w") as f:
+    for i, g in enumerate(genes):
+        f.write(g + " " + " ".join(str(0.125 * (i + 1) * (k + 1)) for k in range(8)) + "\n")
+PY
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" model.gene_embedding.file=g2v.txt \
+  model.gene_embedding.freeze_covered=true --output-dir g2v
+expect_in "$WORK/err" "3 of 18357 genes covered (8-d, projected to 64), covered rows frozen"
+"$PYTHON" - g2v/checkpoints/last g2v.txt <<'PY'
+import json, sys
+import numpy as np
+d = sys.argv[1]
+ix = json.load(open(d + "/index.json"))
+vocab = json.load(open(d + "/vocab.json"))
+tokens = vocab["specials"] + vocab["genes"]
+e = next(e for e in ix["tensors"] if e["name"] == "model/bert.embeddings.gene.weight")
+w = np.fromfile(d + "/tensors.bin", dtype=e["dtype"], count=int(np.prod(e["shape"])), offset=e["offset"]).reshape(e["shape"])
+assert w.shape[1] == 8, w.shape
+for line in open(sys.argv[2]):
+    g, *v = line.split()
+    assert np.array_equal(w[tokens.index(g)], np.array(v, dtype=np.float32)), g
+assert any(e["name"] == "model/bert.embeddings.gene_proj.weight" for e in ix["tensors"])
+print("gene2vec rows frozen after 8 steps")
+PY
+
+# 5. Early stopping: an impossible min_delta stops after the second validation.
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" trainer.val_every=2 \
+  trainer.early_stopping.patience=1 trainer.early_stopping.min_delta=100 --output-dir early
+expect_in "$WORK/err" "early stopping: val/loss did not improve for 1 validations"
+expect_in "$WORK/err" "pretrain: 4 steps"
+
+# 6. A diverging run stops with a clear error and keeps its checkpoints.
+expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" trainer.lr=1e30 trainer.clip_grad_norm=0 \
+  trainer.checkpoint_every=1 trainer.warmup_steps=0 --output-dir diverge
+expect_in "$WORK/err" "(not finite); stopped"
+test -f diverge/checkpoints/step-00000001/index.json || fail "no checkpoint kept from before the divergence"
 echo "pretrain e2e: ok"
