@@ -49,9 +49,9 @@ std::pair<CLI::App*, Run> add_bench_train_subcommand(CLI::App* bench) {
       const auto r = train::measure_training(pc, data, o->steps, o->warmup, cached);
       std::cout << fmt::format(
           "  {:<12} {:>7.1f} cells/s {:>9.0f} tokens/s  {:>6.1f} GFLOP/s  MFU {:>5.1f}% of fp32 peak, {:>5.1f}% of bf16 "
-          "peak  (mean L {:.0f}, {} steps in {:.2f} s, loss {:.4f} -> {:.4f}, peak RSS {:.0f} MiB)\n",
+          "peak  (mean L {:.0f}, {} steps in {:.2f} s, {:.0f}% in clip + AdamW, loss {:.4f} -> {:.4f}, peak RSS {:.0f} MiB)\n",
           r.mode, r.cells_per_s, r.tokens_per_s, r.gflops, 100 * r.gflops / peak32, 100 * r.gflops / peak16,
-          r.mean_length, r.steps, r.seconds, r.loss_first, r.loss_last, r.peak_rss_mib);
+          r.mean_length, r.steps, r.seconds, 100 * r.optimizer_seconds / r.seconds, r.loss_first, r.loss_last, r.peak_rss_mib);
     }
     return 0;
   };

@@ -75,8 +75,13 @@ Throughput measure_training(const PretrainConfig& cfg, PretrainData& data, int64
     const model::BatchTensors& bt = cached_batch ? cached : fresh;
     opt.zero_grad();
     const LossTerms t = forward_backward(model, cfg.losses, bt, bf16, 1.0);
+    const auto t_opt = std::chrono::steady_clock::now();
     opt.clip_grad_norm(cfg.trainer.clip_grad_norm);
     opt.step(cfg.trainer.lr);
+    if (i >= warmup) {
+      (void)model->parameters()[0].sum().item<double>();
+      r.optimizer_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_opt).count();
+    }
     if (i == warmup) r.loss_first = t.total.item<double>();
     if (i >= warmup) {
       const int64_t ng = bt.gene_pos.defined() ? bt.gene_pos.numel() : 0;

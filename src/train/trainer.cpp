@@ -351,7 +351,8 @@ PretrainResult Run::run(const std::string& resume_dir) {
         if (std::isnan(monitored))
           throw std::runtime_error(fmt::format("trainer.early_stopping.monitor: '{}' is not a validation metric ({})",
                                                t_.early_stopping.monitor, v.size() > 1 ? v[1].first : v[0].first));
-        spdlog::info("step {}: val/loss {:.5f} ({} = {:.5f})", p_.step, val_loss, t_.early_stopping.monitor, monitored);
+        if (t_.early_stopping.monitor == "val/loss") spdlog::info("step {}: val/loss {:.5f}", p_.step, val_loss);
+        else spdlog::info("step {}: val/loss {:.5f} ({} {:.5f})", p_.step, val_loss, t_.early_stopping.monitor, monitored);
         if (improved(monitored)) {
           p_.best = monitored;
           p_.best_step = p_.step;

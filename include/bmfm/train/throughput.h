@@ -32,6 +32,7 @@ struct Throughput {
   double gflops = 0;         // achieved model GFLOP/s
   double mean_length = 0;    // mean padded L
   double peak_rss_mib = 0;
+  double optimizer_seconds = 0;  // clipping + AdamW, included in `seconds`
   double loss_first = 0, loss_last = 0;
 };
 
