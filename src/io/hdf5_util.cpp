@@ -154,6 +154,17 @@ File File::create(const std::string& path) {
   return File(path, Hid(fid, H5Fclose));
 }
 
+File File::open_write(const std::string& path) {
+  ensure_ready();
+  Hid fapl = access_plist();
+  hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.valid() ? fapl.get() : H5P_DEFAULT);
+  if (fid < 0) {
+    std::string stack = take_error_stack();
+    throw FormatError(path + ": cannot open HDF5 file for writing" + (stack.empty() ? "" : " (HDF5: " + stack + ")"));
+  }
+  return File(path, Hid(fid, H5Fclose));
+}
+
 void File::close() {
   if (!fid_.valid()) return;
   hid_t fid = fid_.release();  // closed (or unusable) either way: never close twice

@@ -130,6 +130,7 @@ class File {
  public:
   static File open_read(const std::string& path);  // FormatError on missing / not HDF5 / unreadable
   static File create(const std::string& path);     // truncates
+  static File open_write(const std::string& path); // read-write, existing file
   File(File&&) noexcept = default;
   File& operator=(File&&) noexcept = default;
 

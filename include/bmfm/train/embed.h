@@ -1,0 +1,45 @@
+// Zero-shot cell embeddings from a checkpoint: an h5ad's cells go through the
+// training data path with everything random switched off (no masking, no
+// dropout transforms, no RDA thinning, per-cell instead of batch-wise zero
+// padding), the encoder runs without autograd (bf16 where supported), and
+// the hidden states are pooled per cell.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bmfm/config/schema.h"
+#include "bmfm/io/anndata.h"
+#include "bmfm/train/checkpoint_model.h"
+
+namespace bmfm::train {
+
+struct EmbedConfig {
+  std::string checkpoint;                  // checkpoint folder or run folder
+  std::string input;                       // h5ad
+  std::string gene_column;                 // var column with gene ids; '' = var index
+  std::string matrix = "X";                // raw counts: X or layers/<name>
+  std::vector<std::string> pooling{"cls"}; // cls | mean (several: concatenated in this order)
+  int64_t batch_size = 64;
+  int64_t loader_threads = 2;
+  std::string precision = "auto";          // auto | fp32 | bf16
+  std::string device = "auto";
+  int64_t threads = 0;
+  std::string obsm_key = "X_bmfm";
+  bool slim = false;                       // h5ad output with obs + obsm only (no X / var columns / layers)
+  std::string output_dir = "runs/embed";
+};
+const config::Schema<EmbedConfig>& embed_schema();
+
+struct Embeddings {
+  io::DenseMatrix values;             // (n_obs, D), input row order
+  std::vector<std::string> cell_ids;  // obs index
+  int64_t n_genes_mapped = 0, n_genes_input = 0;
+  int64_t n_vocab_genes_missing = 0;  // vocabulary genes the input does not measure
+  double seconds = 0;
+};
+
+// Embeds the cells of `cfg.input` with an already loaded model.
+Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg);
+
+}  // namespace bmfm::train

@@ -1,0 +1,60 @@
+#include "bmfm/train/checkpoint_model.h"
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <torch/autograd.h>
+
+#include "bmfm/train/checkpoint.h"
+#include "bmfm/train/objective.h"
+
+namespace bmfm::train {
+namespace fs = std::filesystem;
+
+std::string resolve_checkpoint_dir(const std::string& path) {
+  if (fs::exists(fs::path(path) / "index.json")) return path;
+  const fs::path last = fs::path(path) / "checkpoints" / "last";
+  if (fs::exists(last / "index.json")) return last.string();
+  throw std::runtime_error(fmt::format(
+      "checkpoint {}: neither a checkpoint folder (index.json) nor a run folder with checkpoints/last", path));
+}
+
+LoadedModel load_checkpoint_model(const std::string& path, const at::Device& device) {
+  LoadedModel out;
+  out.dir = resolve_checkpoint_dir(path);
+  const CheckpointContents c = read_checkpoint(out.dir);
+  for (const char* f : {"config.yaml", "vocab.json"})
+    if (!c.files.count(f)) throw std::runtime_error(fmt::format("checkpoint {}: no {} in it", out.dir, f));
+  config::ComposeRequest req;
+  req.config_file = (fs::path(out.dir) / "config.yaml").string();
+  req.base = pretrain_schema().defaults();
+  out.config = pretrain_schema().read(config::compose(req), "");
+  out.vocab = data::Vocab::load((fs::path(out.dir) / "vocab.json").string());
+  out.vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + out.dir + "/index.json");
+  out.step = c.meta.value("step", int64_t{0});
+
+  std::map<std::string, const at::Tensor*> saved;
+  for (const auto& [k, t] : c.tensors) saved[k] = &t;
+  const auto gene = saved.find("model/bert.embeddings.gene.weight");
+  if (gene == saved.end()) throw std::runtime_error(fmt::format("checkpoint {}: no gene embedding table", out.dir));
+  const model::ModelShape shape = model_shape(out.vocab, out.config.collator(), out.config.losses);
+  out.model = model::PretrainModel(out.config.model, shape, gene->second->size(1));
+  torch::NoGradGuard no_grad;
+  for (auto& p : out.model->named_parameters()) {
+    auto it = saved.find("model/" + p.key());
+    if (it == saved.end()) throw std::runtime_error(fmt::format("checkpoint {}: no tensor 'model/{}'", out.dir, p.key()));
+    if (!it->second->sizes().equals(p.value().sizes()))
+      throw std::runtime_error(fmt::format("checkpoint {}: 'model/{}' has shape [{}], the config builds [{}]", out.dir,
+                                           p.key(), fmt::join(it->second->sizes(), ", "),
+                                           fmt::join(p.value().sizes(), ", ")));
+    p.value().copy_(*it->second);
+  }
+  out.model->to(device);
+  out.model->eval();
+  return out;
+}
+
+}  // namespace bmfm::train

@@ -1,0 +1,151 @@
+#include "bmfm/train/embed.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/autograd.h>
+
+#include "bmfm/data/gene_mapping.h"
+#include "bmfm/data/loader.h"
+#include "bmfm/io/h5ad.h"
+#include "bmfm/model/compat.h"
+#include "bmfm/train/progress.h"
+#include "bmfm/train/trainer.h"
+
+namespace bmfm::train {
+
+const config::Schema<EmbedConfig>& embed_schema() {
+  using E = EmbedConfig;
+  static const auto schema =
+      config::Schema<E>("embed")
+          .field("checkpoint", &E::checkpoint, "checkpoint folder, or a run folder (its checkpoints/last)")
+          .field("input", &E::input, "h5ad with the cells to embed")
+          .field("gene_column", &E::gene_column, "var column with gene ids; '' = var index")
+          .field("matrix", &E::matrix, "raw counts: X or layers/<name>")
+          .field("pooling", &E::pooling, "cls | mean; several are concatenated in order")
+          .field("batch_size", &E::batch_size, "cells per forward pass")
+          .field("loader_threads", &E::loader_threads, "threads building batches")
+          .field("precision", &E::precision, "auto (bf16 where supported) | fp32 | bf16")
+          .field("device", &E::device, "auto | cpu | cuda | cuda:N")
+          .field("threads", &E::threads, "torch intra-op threads; 0 = all cores")
+          .field("obsm_key", &E::obsm_key, "obsm key of the embedding in the output h5ad")
+          .field("slim", &E::slim, "output h5ad with obs and the embedding only")
+          .field("output_dir", &E::output_dir, "where embeddings.{h5ad,npy,csv} go")
+          .check([](const E& e, const config::Config& cfg, const std::string& p) {
+            if (e.checkpoint.empty()) config::fail(cfg, p + "checkpoint", "required (--checkpoint DIR)");
+            if (e.input.empty()) config::fail(cfg, p + "input", "required (--input FILE.h5ad)");
+            if (e.pooling.empty()) config::fail(cfg, p + "pooling", "needs at least one of cls, mean");
+            for (size_t i = 0; i < e.pooling.size(); ++i)
+              config::require_one_of(cfg, fmt::format("{}pooling[{}]", p, i), e.pooling[i], {"cls", "mean"});
+            if (e.batch_size < 1) config::fail(cfg, p + "batch_size", "must be >= 1");
+            if (e.loader_threads < 1) config::fail(cfg, p + "loader_threads", "must be >= 1");
+            config::require_one_of(cfg, p + "precision", e.precision, {"auto", "fp32", "bf16"});
+            if (e.obsm_key.empty()) config::fail(cfg, p + "obsm_key", "must not be empty");
+          });
+  return schema;
+}
+
+namespace {
+
+// The training transforms with every random, batch-dependent or
+// target-building step switched to its deterministic inference form.
+data::TransformConfig inference_transforms(const PretrainConfig& pc) {
+  data::TransformConfig t = pc.transforms;
+  if (t.max_length == 0) t.max_length = pc.tokenizer.max_length - 2;
+  t.dropout.mode = "none";
+  if (t.zero_padding.mode == "batch_wise" || t.zero_padding.mode == "interleaved") t.zero_padding.mode = "random";
+  if (t.rda.mode == "downsample") t.rda.mode = "equal";  // no thinning: [S] = [T] = the cell's depth
+  return t;
+}
+
+data::CollatorConfig inference_collator(const PretrainConfig& pc) {
+  data::CollatorConfig c = pc.collator();
+  for (auto& f : c.tokenizer.fields) f.change_ratio = 0;  // nothing masked
+  c.wced.enabled = false;
+  return c;
+}
+
+}  // namespace
+
+Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const io::H5adReader reader(cfg.input);
+  const io::DataFrame obs = reader.read_obs();
+  const io::DataFrame var = reader.read_var();
+  data::GeneMappingOptions gm;
+  gm.column = cfg.gene_column;
+  const data::GeneMapping mapping =
+      data::GeneMapping::from_var(var, m.vocab, gm, cfg.input);
+  if (mapping.n_mapped() == 0)
+    throw std::runtime_error(fmt::format(
+        "{}: none of its {} genes is in the checkpoint's vocabulary ({} genes, e.g. {}); wrong gene_column "
+        "(symbols vs Ensembl ids) or another species?",
+        cfg.input, mapping.n_vars(), m.vocab.n_genes(), m.vocab.n_genes() > 0 ? m.vocab.token(m.vocab.n_special()) : ""));
+  Embeddings out;
+  out.n_genes_input = mapping.n_vars();
+  out.n_genes_mapped = mapping.n_mapped();
+  out.n_vocab_genes_missing = m.vocab.n_genes() - static_cast<int64_t>(mapping.mapped_vocab_ids().size());
+  spdlog::info("embed: {}; {} of the checkpoint's {} vocabulary genes are not measured in this file",
+               mapping.summary(), out.n_vocab_genes_missing, m.vocab.n_genes());
+  const io::CsrMatrix X = reader.read_matrix(cfg.matrix);
+  io::require_counts(X, cfg.input + " " + cfg.matrix);
+
+  const data::MemoryCellSource source(X, mapping);
+  const data::TransformPipeline pipeline(inference_transforms(m.config), m.vocab);
+  const data::Collator collator(m.vocab, inference_collator(m.config), {}, static_cast<uint64_t>(m.config.seed));
+  data::LoaderConfig lc;
+  lc.batch_size = cfg.batch_size;
+  lc.threads = cfg.loader_threads;
+  lc.prefetch = 2 * cfg.loader_threads;
+  lc.shuffle = false;
+  lc.seed = m.config.seed;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(source, pipeline, collator, {}, lc);
+
+  const at::Device device = m.model->parameters()[0].device();
+  const bool bf16 = use_bf16(cfg.precision, device);
+  const int64_t H = m.config.model.hidden_size, n = source.n_cells();
+  const int64_t D = H * static_cast<int64_t>(cfg.pooling.size());
+  out.values.n_rows = n;
+  out.values.n_cols = D;
+  out.values.data.assign(static_cast<size_t>(n * D), 0.f);
+  out.cell_ids = obs.index;
+
+  model::PretrainModel net = m.model;  // the holder shares the module; forward is not const
+  net->eval();
+  torch::NoGradGuard no_grad;
+  ProgressBar bar("embed", n);
+  data::Batch batch;
+  for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
+    loader.next(batch);
+    const model::BatchTensors bt = model::to_tensors(batch, device);
+    at::Tensor hidden;
+    {
+      model::compat::AutocastGuard autocast(device.type(), bf16);
+      hidden = net->bert()->forward(bt);
+    }
+    hidden = hidden.to(at::kFloat);
+    std::vector<at::Tensor> parts;
+    for (const auto& p : cfg.pooling) {
+      if (p == "cls") {
+        parts.push_back(hidden.select(1, 0));
+      } else {
+        at::Tensor mask = at::from_blob(batch.pad_mask.data(), {batch.B, batch.L}, at::kByte).to(device).to(at::kFloat);
+        parts.push_back((hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, true).clamp_min(1));
+      }
+    }
+    at::Tensor pooled = at::cat(parts, 1).to(at::kCPU).contiguous();
+    const float* src = pooled.data_ptr<float>();
+    for (int64_t r = 0; r < batch.B; ++r)
+      std::copy(src + r * D, src + (r + 1) * D, out.values.data.begin() + batch.cell_index[r] * D);
+    bar.advance(batch.B);
+  }
+  bar.finish();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace bmfm::train
