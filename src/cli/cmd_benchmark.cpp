@@ -1,15 +1,20 @@
 // `bmfm benchmark`: zero-shot scib metrics of baselines / existing embeddings
 // on registry datasets, written as results.json, results.md and report.html.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "bmfm/config/schema.h"
 #include "bmfm/eval/benchmark.h"
 #include "bmfm/eval/report.h"
 #include "bmfm/model/runtime.h"
+#include "bmfm/train/embed.h"
 #include "bmfm/train/progress.h"
+#include "bmfm/train/trainer.h"
 #include "commands.h"
 #include "common.h"
 
@@ -24,6 +29,9 @@ struct BenchmarkRun {
   int64_t threads = 0;
   std::string output_dir = "runs/benchmark";
   std::vector<std::string> datasets;  // registry names (configs/benchmark/datasets/<name>.yaml) or YAML paths
+  std::string checkpoint;             // a trained model: adds the "checkpoint" method
+  std::vector<std::string> pooling{"cls"};
+  int64_t batch_size = 64;
   eval::ZeroShotOptions zero_shot;
 };
 
@@ -35,6 +43,10 @@ const config::Schema<BenchmarkRun>& benchmark_run_schema() {
           .field("output_dir", &BenchmarkRun::output_dir, "run folder: results.json, results.md, report.html")
           .field("datasets", &BenchmarkRun::datasets,
                  "dataset registry names (configs/benchmark/datasets/<name>.yaml) or paths to such YAML files")
+          .field("checkpoint", &BenchmarkRun::checkpoint,
+                 "checkpoint or run folder to embed each dataset with (adds method 'checkpoint')")
+          .field("pooling", &BenchmarkRun::pooling, "checkpoint embedding pooling: cls | mean (several: concatenated)")
+          .field("batch_size", &BenchmarkRun::batch_size, "checkpoint embedding: cells per forward pass")
           .section("zero_shot", &BenchmarkRun::zero_shot, eval::zero_shot_schema(), "zero-shot scoring")
           .check([](const BenchmarkRun& r, const config::Config& cfg, const std::string& prefix) {
             if (r.datasets.empty()) config::fail(cfg, prefix + "datasets", "needs at least one dataset");
@@ -107,7 +119,28 @@ Run add_benchmark_command(CLI::App& app) {
     std::vector<eval::DatasetSpec> specs;
     for (const auto& name : run.datasets) specs.push_back(load_dataset_spec(name, opts->config_dirs));
     model::set_num_threads(static_cast<int>(run.threads));
+    auto& methods = run.zero_shot.methods;
+    const bool wants_checkpoint = std::find(methods.begin(), methods.end(), "checkpoint") != methods.end();
+    if (wants_checkpoint && run.checkpoint.empty())
+      throw ConfigError("zero_shot.methods lists 'checkpoint': set checkpoint=DIR (a checkpoint or run folder)");
+    if (!run.checkpoint.empty() && !wants_checkpoint) methods.push_back("checkpoint");
     prepare_output_dir(run.output_dir, cfg);
+    std::shared_ptr<train::LoadedModel> model;
+    if (!run.checkpoint.empty()) {
+      model = std::make_shared<train::LoadedModel>(train::load_checkpoint_model(run.checkpoint, train::resolve_device("auto")));
+      spdlog::info("checkpoint {} (step {}): embedding with pooling [{}]", model->dir, model->step,
+                   fmt::format("{}", fmt::join(run.pooling, ", ")));
+      run.zero_shot.embed_checkpoint = [model, run](const eval::DatasetSpec& spec) {
+        train::EmbedConfig e;
+        e.checkpoint = model->dir;
+        e.input = spec.path;
+        e.gene_column = spec.gene_column;
+        e.matrix = spec.counts;
+        e.pooling = run.pooling;
+        e.batch_size = run.batch_size;
+        return train::embed_cells(*model, e).values;
+      };
+    }
 
     std::vector<eval::DatasetResult> results;
     int failures = 0;

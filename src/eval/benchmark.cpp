@@ -23,6 +23,7 @@ const config::Schema<DatasetSpec>& dataset_spec_schema() {
           .field("batch_key", &D::batch_key, "obs column holding the batches", true)
           .field("counts", &D::counts, "matrix with raw counts for the baselines: X or layers/<name>")
           .field("split_key", &D::split_key, "obs column defining annotation splits (fine-tuning benchmark)")
+          .field("gene_column", &D::gene_column, "var column with gene ids (checkpoint method); '' = var index")
           .field("description", &D::description, "what the dataset is")
           .field("source", &D::source, "where the public file comes from");
   return schema;
@@ -38,7 +39,7 @@ const config::Schema<ZeroShotOptions>& zero_shot_schema() {
                                    .field("n_comps", &BaselineOptions::n_comps, "principal components");
   static const auto schema =
       config::Schema<Z>("zero_shot")
-          .field("methods", &Z::methods, "embeddings to score: pca | log1p_hvg | obsm:<key>")
+          .field("methods", &Z::methods, "embeddings to score: pca | log1p_hvg | obsm:<key> | checkpoint")
           .field("l2_normalize", &Z::l2_normalize, "L2-normalise embeddings before scoring (scGPT)")
           .field("knn", &Z::knn, "kNN search: auto | exact | hnsw")
           .field("exact_below", &Z::exact_below, "auto: exact kNN below this many cells")
@@ -49,12 +50,10 @@ const config::Schema<ZeroShotOptions>& zero_shot_schema() {
             config::require_one_of(cfg, prefix + "knn", z.knn, {"auto", "exact", "hnsw"});
             if (z.methods.empty()) config::fail(cfg, prefix + "methods", "needs at least one method");
             for (const auto& m : z.methods) {
-              if (m == "pca" || m == "log1p_hvg" || (m.rfind("obsm:", 0) == 0 && m.size() > 5)) continue;
-              if (m == "checkpoint")
-                config::fail(cfg, prefix + "methods",
-                             "'checkpoint' is not supported yet: it needs `bmfm embed` (fine-tuning issue); "
-                             "embed first and score the result with obsm:<key>");
-              config::fail(cfg, prefix + "methods", "unknown method '" + m + "' (choose pca, log1p_hvg or obsm:<key>)");
+              if (m == "pca" || m == "log1p_hvg" || m == "checkpoint" || (m.rfind("obsm:", 0) == 0 && m.size() > 5))
+                continue;
+              config::fail(cfg, prefix + "methods",
+                           "unknown method '" + m + "' (choose pca, log1p_hvg, obsm:<key> or checkpoint)");
             }
           });
   return schema;
@@ -130,9 +129,14 @@ DatasetResult run_zero_shot(const DatasetSpec& spec, const ZeroShotOptions& opts
       note(method, "embed");
       auto t0 = std::chrono::steady_clock::now();
       std::vector<float> X;
-      if (method.rfind("obsm:", 0) == 0) {
-        const std::string key = method.substr(5);
-        io::DenseMatrix m = reader->read_obsm(key);
+      if (method.rfind("obsm:", 0) == 0 || method == "checkpoint") {
+        io::DenseMatrix m;
+        if (method == "checkpoint") {
+          if (!opts.embed_checkpoint) throw std::runtime_error("method 'checkpoint' needs checkpoint=DIR");
+          m = opts.embed_checkpoint(spec);
+        } else {
+          m = reader->read_obsm(method.substr(5));
+        }
         mr.n_dims = m.n_cols;
         X.resize(kept.size() * static_cast<size_t>(m.n_cols));
         for (size_t i = 0; i < kept.size(); ++i)

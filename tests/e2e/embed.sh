@@ -67,3 +67,22 @@ expect_in "$WORK/err" "pooling[0]"
 expect_exit 1 "$BMFM" embed --checkpoint run --input missing.h5ad --output-dir x5
 expect_in "$WORK/err" "missing.h5ad: no such file"
 echo "embed e2e: ok"
+
+# 5. bmfm benchmark scores a checkpoint next to the PCA baseline.
+export BMFM_DATA_DIR=$DATA
+expect_exit 0 "$BMFM" benchmark datasets=[symphony_pbmc_3batch_1500] checkpoint=run zero_shot.methods=[pca] \
+  zero_shot.umap=false pooling=[mean] --output-dir bench
+"$PYTHON" - <<'PY'
+import json, math
+r = json.load(open("bench/results.json"))
+text = json.dumps(r)
+assert '"checkpoint"' in text, text[:500]
+ds = r["datasets"][0]
+ms = {m["method"]: m for m in ds["methods"]}
+assert set(ms) == {"pca", "checkpoint"}, ms.keys()
+assert ms["checkpoint"]["n_dims"] == 64 and 0 < ms["checkpoint"]["metrics"]["overall"] < 1, ms["checkpoint"]
+print("benchmark checkpoint overall", ms["checkpoint"]["metrics"]["overall"])
+PY
+expect_exit 2 "$BMFM" benchmark datasets=[symphony_pbmc_3batch_1500] "zero_shot.methods=[checkpoint]" --output-dir bench2
+expect_in "$WORK/err" "set checkpoint=DIR"
+echo "benchmark with a checkpoint: ok"

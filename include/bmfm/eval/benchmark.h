@@ -23,13 +23,18 @@ struct DatasetSpec {
   std::string batch_key;            // obs column with batches
   std::string counts = "X";         // matrix with raw counts: X or layers/<name> (baselines need counts)
   std::string split_key;            // obs column for annotation splits (fine-tuning benchmark)
+  std::string gene_column;          // var column with gene ids for checkpoint embedding; '' = var index
   std::string description;
   std::string source;               // where the public file comes from
 };
 const config::Schema<DatasetSpec>& dataset_spec_schema();
 
+// Embeds every obs row of a dataset (file order) with a trained model. The
+// CLI supplies it (bmfm embed's machinery): eval does not depend on training.
+using CheckpointEmbedder = std::function<io::DenseMatrix(const DatasetSpec&)>;
+
 struct ZeroShotOptions {
-  std::vector<std::string> methods{"pca"};  // pca | log1p_hvg | obsm:<key>
+  std::vector<std::string> methods{"pca"};  // pca | log1p_hvg | obsm:<key> | checkpoint
   bool l2_normalize = false;                // scGPT scores L2-normalised embeddings
   std::string knn = "auto";                 // auto | exact | hnsw
   int64_t exact_below = 8192;
@@ -37,6 +42,7 @@ struct ZeroShotOptions {
   int umap_epochs = 0;                      // 0 = umap's default for the size
   BaselineOptions baseline;
   uint64_t seed = 0;
+  CheckpointEmbedder embed_checkpoint;      // method "checkpoint"; not a config key
 };
 const config::Schema<ZeroShotOptions>& zero_shot_schema();
 
