@@ -209,8 +209,11 @@ Run add_bench_command(CLI::App& app) {
   data_cmd->add_option("--batch-size", opts->batch_size, "cells per batch")->capture_default_str();
   data_cmd->add_option("--log-level", opts->log_level, "log level")->capture_default_str();
   auto [train_cmd, train_run] = add_bench_train_subcommand(bench);
-  return [opts, metrics, data_cmd, train_cmd = train_cmd, train_run = train_run] {
+  auto [embed_cmd, embed_run] = add_bench_embed_subcommand(bench);
+  return [opts, metrics, data_cmd, train_cmd = train_cmd, train_run = train_run, embed_cmd = embed_cmd,
+          embed_run = embed_run] {
     if (train_cmd->parsed()) return train_run();
+    if (embed_cmd->parsed()) return embed_run();
     setup_logging(opts->log_level);
     if (data_cmd->parsed()) return run_bench_data(*opts);
     if (!metrics->parsed()) throw ConfigError("bench: choose what to benchmark (bmfm bench --help)");
