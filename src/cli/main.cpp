@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   commands["qc"] = add_qc_command(app);
   commands["prepare"] = add_prepare_command(app);
   commands["pretrain"] = add_pretrain_command(app);
+  commands["finetune"] = add_finetune_command(app);
   commands["embed"] = add_embed_command(app);
 
   try {

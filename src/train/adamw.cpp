@@ -43,17 +43,22 @@ void AdamW::step(double lr) {
   ++t_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
   const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
-  const double step_size = lr / bc1;
   const double bc2_sqrt = std::sqrt(bc2);
   for (Param& p : params_) {
     const at::Tensor& g = p.value.grad();
     if (!g.defined()) continue;
-    if (p.decay && opt_.weight_decay > 0) p.value.mul_(1.0 - lr * opt_.weight_decay);
+    const double plr = lr * p.lr_scale, step_size = plr / bc1;
+    if (p.decay && opt_.weight_decay > 0) p.value.mul_(1.0 - plr * opt_.weight_decay);
     p.exp_avg.mul_(opt_.beta1).add_(g, 1.0 - opt_.beta1);
     p.exp_avg_sq.mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
     at::Tensor denom = (p.exp_avg_sq.sqrt() / bc2_sqrt).add_(opt_.eps);
     p.value.addcdiv_(p.exp_avg, denom, -step_size);
   }
+}
+
+void AdamW::set_lr_scale(const std::function<bool(const std::string&)>& pred, double scale) {
+  for (Param& p : params_)
+    if (pred(p.name)) p.lr_scale = scale;
 }
 
 void AdamW::zero_grad() {

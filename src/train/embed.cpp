@@ -47,8 +47,6 @@ const config::Schema<EmbedConfig>& embed_schema() {
   return schema;
 }
 
-namespace {
-
 // The training transforms with every random, batch-dependent or
 // target-building step switched to its deterministic inference form.
 data::TransformConfig inference_transforms(const PretrainConfig& pc) {
@@ -66,8 +64,6 @@ data::CollatorConfig inference_collator(const PretrainConfig& pc) {
   c.wced.enabled = false;
   return c;
 }
-
-}  // namespace
 
 Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();

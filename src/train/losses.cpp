@@ -22,6 +22,12 @@ at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& targets, do
   return nll.mean();
 }
 
+at::Tensor focal_loss(const at::Tensor& logits, const at::Tensor& targets, double gamma) {
+  if (logits.size(0) == 0) return logits.sum().to(at::kFloat) * 0;
+  at::Tensor logp = at::log_softmax(logits.to(at::kFloat), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+  return (-(1 - logp.exp()).pow(gamma) * logp).mean();
+}
+
 at::Tensor token_value_loss(const at::Tensor& logits, const at::Tensor& target_bins) {
   if (logits.size(0) == 0) return logits.sum().to(at::kFloat) * 0;
   at::Tensor p = at::softmax(logits.to(at::kFloat), -1);

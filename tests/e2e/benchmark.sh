@@ -57,5 +57,5 @@ expect_in "$WORK/err" "cellbench_lung_celllines_5batch"
 expect_exit 2 "$BMFM" benchmark datasets=[lung_atlas] --output-dir b3
 expect_in "$WORK/err" "path"
 expect_exit 2 "$BMFM" benchmark zero_shot.methods=[checkpoint] --output-dir b3
-expect_in "$WORK/err" "not supported yet"
+expect_in "$WORK/err" "set checkpoint=DIR"
 echo OK

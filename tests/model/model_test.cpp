@@ -10,6 +10,7 @@
 #include <torch/autograd.h>
 
 #include "bmfm/data/batch.h"
+#include "bmfm/model/classifier.h"
 #include "bmfm/model/compat.h"
 #include "bmfm/model/expression_encoder.h"
 #include "bmfm/model/heads.h"
@@ -205,6 +206,45 @@ TEST(PretrainModel, Bf16AutocastForwardBackward) {
   for (const auto& p : m->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_EQ(p.value().grad().scalar_type(), at::kFloat) << p.key();
+  }
+}
+
+}  // namespace
+}  // namespace bmfm::model
+
+namespace bmfm::model {
+namespace {
+
+TEST(GradientReversal, IdentityForwardNegatedScaledBackward) {
+  at::Tensor x = at::tensor({1.0, -2.0, 3.0}, at::kDouble).requires_grad_(true);
+  at::Tensor y = gradient_reversal(x, 0.5);
+  EXPECT_TRUE(at::equal(y, x.detach()));
+  (y * at::tensor({1.0, 2.0, 3.0}, at::kDouble)).sum().backward();
+  EXPECT_TRUE(at::allclose(x.grad(), at::tensor({-0.5, -1.0, -1.5}, at::kDouble)));
+}
+
+TEST(Classifier, HeadsAndPoolings) {
+  ModelConfig cfg;
+  cfg.hidden_size = 16;
+  cfg.num_layers = 1;
+  cfg.num_heads = 2;
+  cfg.intermediate_size = 32;
+  ModelShape shape;
+  shape.vocab_size = 12;
+  shape.max_length = 16;
+  shape.expressions = "continuous";
+  for (const char* pooling : {"cls", "mean", "pooler"}) {
+    const std::vector<LabelHeadSpec> heads{{"cell_type", 5, false, 1.0}, {"donor", 3, true, 1.0}};
+    ClassifierModel m(cfg, shape, int64_t{0}, std::string(pooling), int64_t{2}, heads);
+    m->eval();
+    torch::NoGradGuard ng;
+    const auto out = m->forward(to_tensors(toy_batch(6), at::kCPU));
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].sizes(), (std::vector<int64_t>{2, 5}));
+    EXPECT_EQ(out[1].sizes(), (std::vector<int64_t>{2, 3}));
+    // Padding does not change a pooled representation.
+    const auto padded = m->forward(to_tensors(toy_batch(11), at::kCPU));
+    EXPECT_TRUE(at::allclose(out[0], padded[0], 1e-5, 1e-6)) << pooling;
   }
 }
 

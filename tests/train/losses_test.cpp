@@ -21,6 +21,15 @@ TEST(Losses, CrossEntropyMatchesHandValue) {
   EXPECT_NEAR(cross_entropy(logits, target, 0.1).item<double>(), 0.9576059644443805, 1e-6);
 }
 
+TEST(Losses, FocalMatchesHandValue) {
+  at::Tensor logits = at::tensor({1.f, 2.f, 3.f, 1.f, 0.f, -1.f}).view({2, 3});
+  at::Tensor target = at::tensor({2, 1}, at::kLong);
+  // python: mean of -(1 - p_t)^2 log p_t, log p_t = x_t - lse(x)
+  EXPECT_NEAR(focal_loss(logits, target, 2.0).item<double>(), 0.4243128116660137, 1e-6);
+  // gamma 0 is cross entropy.
+  EXPECT_NEAR(focal_loss(logits, target, 0.0).item<double>(), 0.9076059644443805, 1e-6);
+}
+
 TEST(Losses, TokenValueIsSquaredErrorOfExpectedBin) {
   // row 0: uniform over 3 bins -> E = 1, target 2 -> 1
   // row 1: p = (1, 2, 5) / 8 -> E = (0 + 2 + 10) / 8 = 1.5, target 0 -> 2.25

@@ -7,6 +7,7 @@
 // periodic basis do not.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,15 @@ class AdamW {
   // Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
   double clip_grad_norm(double max_norm);
 
+  // Parameters whose name satisfies `pred` take lr * scale (e.g. fine-tuning heads).
+  void set_lr_scale(const std::function<bool(const std::string&)>& pred, double scale);
+
   int64_t steps() const { return t_; }
   struct Param {
     std::string name;
     at::Tensor value, exp_avg, exp_avg_sq;
     bool decay = false;
+    double lr_scale = 1.0;
   };
   const std::vector<Param>& params() const { return params_; }
   // Restores the state saved by params()/steps() (checkpoint.h); names and shapes must match.

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "bmfm/config/schema.h"
+#include "bmfm/data/collator.h"
+#include "bmfm/data/transforms.h"
 #include "bmfm/io/anndata.h"
 #include "bmfm/train/checkpoint_model.h"
 
@@ -38,6 +40,12 @@ struct Embeddings {
   int64_t n_vocab_genes_missing = 0;  // vocabulary genes the input does not measure
   double seconds = 0;
 };
+
+// The run's data path in its deterministic inference form (docs/embed.md):
+// no masking / WCED targets, no dropout transforms, RDA without thinning,
+// per-cell zero padding. Fine-tuning reads cells the same way.
+data::TransformConfig inference_transforms(const PretrainConfig& pc);
+data::CollatorConfig inference_collator(const PretrainConfig& pc);
 
 // Embeds the cells of `cfg.input` with an already loaded model.
 Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg);

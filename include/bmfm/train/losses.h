@@ -10,6 +10,9 @@ namespace bmfm::train {
 // Cross entropy over rows of logits (N, K) against class indices (N).
 at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& targets, double label_smoothing = 0.0);
 
+// Focal loss (Lin et al. 2017): mean of -(1 - p_t)^gamma log p_t over rows.
+at::Tensor focal_loss(const at::Tensor& logits, const at::Tensor& targets, double gamma);
+
 // Token-value loss (Zausinger et al. 2024, "Regress, don't guess"): the
 // softmax-expected bin index sum_k p_k k against the true bin index, squared error.
 at::Tensor token_value_loss(const at::Tensor& logits, const at::Tensor& target_bins);

@@ -1,0 +1,455 @@
+#include "bmfm/train/finetune.h"
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+#include <spdlog/spdlog.h>
+#include <torch/autograd.h>
+
+#include "bmfm/data/gene_mapping.h"
+#include "bmfm/data/labels.h"
+#include "bmfm/data/loader.h"
+#include "bmfm/io/h5ad.h"
+#include "bmfm/model/classifier.h"
+#include "bmfm/model/compat.h"
+#include "bmfm/train/adamw.h"
+#include "bmfm/train/checkpoint.h"
+#include "bmfm/train/checkpoint_model.h"
+#include "bmfm/train/embed.h"
+#include "bmfm/train/losses.h"
+#include "bmfm/train/objective.h"
+#include "bmfm/train/progress.h"
+#include "bmfm/train/trainer.h"
+
+namespace bmfm::train {
+namespace fs = std::filesystem;
+
+const config::Schema<LabelHeadConfig>& label_head_schema() {
+  using L = LabelHeadConfig;
+  static const auto schema =
+      config::Schema<L>("label")
+          .field("name", &L::name, "obs column")
+          .field("loss", &L::loss, "ce | focal")
+          .field("weight", &L::weight, "weight of this head's loss")
+          .field("label_smoothing", &L::label_smoothing, "ce: label smoothing")
+          .field("focal_gamma", &L::focal_gamma, "focal: gamma")
+          .field("grl", &L::grl, "gradient reversal in front of the head (unlearn this label)")
+          .field("grl_alpha", &L::grl_alpha, "gradient reversal strength")
+          .field("silent_values", &L::silent_values, "values treated as missing")
+          .check([](const L& l, const config::Config& cfg, const std::string& p) {
+            if (l.name.empty()) config::fail(cfg, p + "name", "needs the obs column");
+            config::require_one_of(cfg, p + "loss", l.loss, {"ce", "focal"});
+            if (!(l.weight > 0)) config::fail(cfg, p + "weight", "must be positive");
+            if (l.label_smoothing < 0 || l.label_smoothing >= 1) config::fail(cfg, p + "label_smoothing", "in [0, 1)");
+            if (l.focal_gamma < 0) config::fail(cfg, p + "focal_gamma", "must be >= 0");
+          });
+  return schema;
+}
+
+TrainerConfig FinetuneConfig::default_trainer() {
+  TrainerConfig t;
+  t.max_steps = 0;
+  t.max_epochs = 10;
+  t.lr = 1e-4;
+  t.warmup_steps = 0;
+  t.val_every = 0;  // validation at epoch ends
+  t.checkpoint_every = 0;
+  t.early_stopping.monitor = "val/macro_f1";
+  t.early_stopping.mode = "max";
+  t.early_stopping.patience = 3;
+  return t;
+}
+
+const config::Schema<FinetuneConfig>& finetune_schema() {
+  using F = FinetuneConfig;
+  static const auto schema =
+      config::Schema<F>("finetune")
+          .field("seed", &F::seed, "seed of the split, data order, initialisation and dropout")
+          .field("threads", &F::threads, "torch intra-op threads; 0 = all available cores")
+          .field("output_dir", &F::output_dir, "run folder: metrics, checkpoint")
+          .field("checkpoint", &F::checkpoint, "pretrained checkpoint or run folder; '' = from scratch")
+          .field("architecture", &F::architecture, "from scratch: a pretrain preset giving the data path and model")
+          .field("architecture_overrides", &F::architecture_overrides, "overrides for it, e.g. [size=tiny]")
+          .field("input", &F::input, "h5ad with the cells and their labels")
+          .field("gene_column", &F::gene_column, "var column with gene ids; '' = var index")
+          .field("matrix", &F::matrix, "raw counts: X or layers/<name>")
+          .field("labels", &F::labels, "label heads: [{name, loss, weight, label_smoothing, focal_gamma, grl, ...}]")
+          .field("pooling", &F::pooling, "cls | mean | pooler")
+          .field("head_layers", &F::head_layers, "1 (linear) | 2 (dense, GELU, dropout, linear)")
+          .field("freeze", &F::freeze, "parameter-name prefixes kept fixed, e.g. [bert.embeddings]")
+          .field("head_lr_multiplier", &F::head_lr_multiplier, "heads and pooler learn at lr x this")
+          .section("split", &F::split, data::split_schema(), "train / validation / test split")
+          .field("batch_size", &F::batch_size, "cells per batch")
+          .field("loader_threads", &F::loader_threads, "threads building batches")
+          .field("bootstrap", &F::bootstrap, "bootstrap resamples for 95% intervals; 0 = none")
+          .section("trainer", &F::trainer, trainer_schema(), "optimisation (max_epochs, lr, early_stopping, ...)")
+          .check([](const F& f, const config::Config& cfg, const std::string& p) {
+            if (f.input.empty()) config::fail(cfg, p + "input", "required (--input FILE.h5ad)");
+            if (f.labels.empty()) config::fail(cfg, p + "labels", "needs at least one label column");
+            if (f.checkpoint.empty() == f.architecture.empty())
+              config::fail(cfg, p + "checkpoint",
+                           "set checkpoint (a pretrained model) or architecture (a preset, to train from scratch), "
+                           "exactly one");
+            config::require_one_of(cfg, p + "pooling", f.pooling, {"cls", "mean", "pooler"});
+            if (f.head_layers != 1 && f.head_layers != 2) config::fail(cfg, p + "head_layers", "1 or 2");
+            if (!(f.head_lr_multiplier > 0)) config::fail(cfg, p + "head_lr_multiplier", "must be positive");
+            if (f.batch_size < 1 || f.loader_threads < 1) config::fail(cfg, p + "batch_size", "batch_size, loader_threads >= 1");
+            if (f.bootstrap < 0) config::fail(cfg, p + "bootstrap", "must be >= 0");
+            config::require_one_of(cfg, p + "trainer.early_stopping.monitor", f.trainer.early_stopping.monitor,
+                                   {"val/macro_f1", "val/accuracy", "val/loss"});
+          });
+  return schema;
+}
+
+namespace {
+
+PretrainConfig load_architecture(const FinetuneConfig& cfg) {
+  config::ComposeRequest req;
+  req.config_file = cfg.architecture;
+  req.overrides = cfg.architecture_overrides;
+  req.base = pretrain_schema().defaults();
+  return pretrain_schema().read(config::compose(req), "");
+}
+
+struct Evaluation {
+  double loss = 0;
+  std::vector<std::vector<int32_t>> y_true, y_pred;  // per head, cells with a label
+};
+
+class Run {
+ public:
+  Run(const FinetuneConfig& cfg) : cfg_(cfg) {}
+  FinetuneResult run(const std::string& config_yaml);
+
+ private:
+  at::Tensor loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const;
+  Evaluation evaluate(const data::CellSource& cells);
+
+  const FinetuneConfig& cfg_;
+  PretrainConfig arch_;
+  data::Vocab vocab_;
+  data::LabelDictionary dict_;
+  std::unique_ptr<data::TransformPipeline> pipeline_;
+  std::unique_ptr<data::Collator> collator_;
+  at::Device device_{at::kCPU};
+  bool bf16_ = false;
+  model::ClassifierModel model_{nullptr};
+};
+
+at::Tensor Run::loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const {
+  at::Tensor total;
+  double wsum = 0;
+  for (size_t h = 0; h < logits.size(); ++h) {
+    const auto& l = cfg_.labels[h];
+    at::Tensor y = bt.class_labels.select(1, static_cast<int64_t>(h));
+    at::Tensor keep = y.ge(0).nonzero().squeeze(1);
+    at::Tensor lg = logits[h].index_select(0, keep), yy = y.index_select(0, keep);
+    at::Tensor v = l.loss == "focal" ? focal_loss(lg, yy, l.focal_gamma) : cross_entropy(lg, yy, l.label_smoothing);
+    total = total.defined() ? total + l.weight * v : l.weight * v;
+    wsum += l.weight;
+  }
+  return total / wsum;
+}
+
+Evaluation Run::evaluate(const data::CellSource& cells) {
+  Evaluation ev;
+  ev.y_true.resize(cfg_.labels.size());
+  ev.y_pred.resize(cfg_.labels.size());
+  if (cells.n_cells() == 0) return ev;
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  data::LoaderConfig lc;
+  lc.batch_size = cfg_.batch_size;
+  lc.threads = 1;
+  lc.shuffle = false;
+  lc.seed = cfg_.seed;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(cells, *pipeline_, *collator_, dict_.layout(), lc);
+  data::Batch batch;
+  double loss_sum = 0;
+  for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
+    loader.next(batch);
+    const model::BatchTensors bt = model::to_tensors(batch, device_);
+    std::vector<at::Tensor> logits;
+    {
+      model::compat::AutocastGuard ac(device_.type(), bf16_);
+      logits = model_->forward(bt);
+    }
+    loss_sum += loss_of(logits, bt).item<double>() * static_cast<double>(batch.B);
+    for (size_t h = 0; h < logits.size(); ++h) {
+      at::Tensor pred = logits[h].argmax(1).to(at::kCPU);
+      for (int64_t r = 0; r < batch.B; ++r) {
+        const int32_t y = batch.class_labels[static_cast<size_t>(r * batch.C) + h];
+        if (y < 0) continue;
+        ev.y_true[h].push_back(y);
+        ev.y_pred[h].push_back(static_cast<int32_t>(pred[r].item<int64_t>()));
+      }
+    }
+  }
+  ev.loss = loss_sum / static_cast<double>(cells.n_cells());
+  model_->train();
+  return ev;
+}
+
+void write_outputs(const std::string& out, const FinetuneResult& r, bool intervals) {
+  nlohmann::ordered_json j;
+  std::string md = "| label | split | cells | accuracy [95% CI] | macro F1 [95% CI] | balanced accuracy | macro precision | macro recall |\n"
+                   "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& l : r.labels) {
+    for (const auto* split : {"val", "test"}) {
+      const eval::AnnotationMetrics& m = std::string(split) == "val" ? l.val : l.test;
+      if (m.n == 0) continue;
+      nlohmann::ordered_json s = {{"n", m.n},
+                                  {"accuracy", m.accuracy},
+                                  {"accuracy_ci95", {m.accuracy_lo, m.accuracy_hi}},
+                                  {"macro_f1", m.macro_f1},
+                                  {"macro_f1_ci95", {m.macro_f1_lo, m.macro_f1_hi}},
+                                  {"balanced_accuracy", m.balanced_accuracy},
+                                  {"macro_precision", m.macro_precision},
+                                  {"macro_recall", m.macro_recall}};
+      nlohmann::ordered_json pc = nlohmann::ordered_json::object();
+      for (const auto& c : m.per_class)
+        pc[l.classes.at(static_cast<size_t>(c.label))] = {
+            {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+      s["per_class"] = pc;
+      j[l.name][split] = s;
+      auto ci = [&](double lo, double hi) { return intervals ? fmt::format(" [{:.4f}, {:.4f}]", lo, hi) : std::string(); };
+      if (!intervals) s.erase("accuracy_ci95"), s.erase("macro_f1_ci95");
+      md += fmt::format("| {} | {} | {} | {:.4f}{} | {:.4f}{} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n,
+                        m.accuracy, ci(m.accuracy_lo, m.accuracy_hi), m.macro_f1, ci(m.macro_f1_lo, m.macro_f1_hi),
+                        m.balanced_accuracy, m.macro_precision, m.macro_recall);
+    }
+    // Test-set tables for spreadsheets.
+    std::ostringstream pc("class,precision,recall,f1,support\n", std::ios::ate), cm;
+    for (const auto& c : l.test.per_class)
+      pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ','
+         << c.f1 << ',' << c.support << '\n';
+    cm << "true\\predicted";
+    for (int32_t c : l.test.labels) cm << ",\"" << l.classes.at(static_cast<size_t>(c)) << '"';
+    cm << '\n';
+    for (size_t a = 0; a < l.test.labels.size(); ++a) {
+      cm << '"' << l.classes.at(static_cast<size_t>(l.test.labels[a])) << '"';
+      for (int64_t v : l.test.confusion[a]) cm << ',' << v;
+      cm << '\n';
+    }
+    std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
+    std::ofstream(fs::path(out) / ("confusion_" + l.name + ".csv")) << cm.str();
+  }
+  j["cells"] = {{"train", r.n_train}, {"val", r.n_val}, {"test", r.n_test}};
+  j["best_epoch"] = r.best_epoch;
+  j["epochs"] = r.epochs;
+  std::ofstream(fs::path(out) / "metrics.json") << j.dump(2) << '\n';
+  std::ofstream(fs::path(out) / "metrics.md") << md;
+}
+
+FinetuneResult Run::run(const std::string& config_yaml) {
+  FinetuneResult result;
+  device_ = resolve_device(cfg_.trainer.device);
+  bf16_ = use_bf16(cfg_.trainer.precision, device_);
+  // ---- encoder: pretrained or fresh ----
+  LoadedModel pretrained;
+  int64_t gene_dim = 0;
+  const io::H5adReader reader(cfg_.input);
+  const io::DataFrame obs = reader.read_obs(), var = reader.read_var();
+  if (!cfg_.checkpoint.empty()) {
+    pretrained = load_checkpoint_model(cfg_.checkpoint, device_);
+    arch_ = pretrained.config;
+    vocab_ = pretrained.vocab;
+    gene_dim = pretrained.model->bert()->embeddings()->gene_weight().size(1);
+    spdlog::info("finetune: from checkpoint {} (step {})", pretrained.dir, pretrained.step);
+  } else {
+    arch_ = load_architecture(cfg_);
+    data::VocabOptions vo;
+    vo.depth_tokens = arch_.transforms.rda.mode != "none";
+    vocab_ = data::Vocab::from_genes(data::union_genes({io::gene_ids(var, cfg_.gene_column)}), vo);
+    spdlog::info("finetune: from scratch with the {} architecture ({} genes of {})", cfg_.architecture,
+                 vocab_.n_genes(), cfg_.input);
+  }
+  // ---- cells, labels, split ----
+  data::GeneMappingOptions gm;
+  gm.column = cfg_.gene_column;
+  const data::GeneMapping mapping = data::GeneMapping::from_var(var, vocab_, gm, cfg_.input);
+  if (mapping.n_mapped() == 0)
+    throw std::runtime_error(fmt::format("{}: none of its {} genes is in the model's vocabulary ({} genes)",
+                                         cfg_.input, mapping.n_vars(), vocab_.n_genes()));
+  spdlog::info("finetune: {}", mapping.summary());
+  const io::CsrMatrix X = reader.read_matrix(cfg_.matrix);
+  io::require_counts(X, cfg_.input + " " + cfg_.matrix);
+  std::vector<data::LabelColumnConfig> columns;
+  for (const auto& l : cfg_.labels) columns.push_back({l.name, "classification", l.silent_values, "|"});
+  dict_ = data::LabelDictionary::build(obs, columns, cfg_.input);
+  const data::EncodedLabels enc = data::encode_labels(obs, dict_, columns, cfg_.input);
+  const int64_t n = reader.n_obs(), C = static_cast<int64_t>(columns.size());
+  std::vector<int32_t> first(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) first[static_cast<size_t>(i)] = enc.class_labels[static_cast<size_t>(i * C)];
+  std::vector<std::string> split_values;
+  if (cfg_.split.mode == "column") {
+    const io::Column& col = obs.at(cfg_.split.column);
+    for (int64_t i = 0; i < n; ++i) split_values.push_back(col.text(i));
+  }
+  const data::Split split = data::make_split(n, cfg_.split, static_cast<uint64_t>(cfg_.seed), first, split_values);
+  result.n_train = static_cast<int64_t>(split.train.size());
+  result.n_val = static_cast<int64_t>(split.val.size());
+  result.n_test = static_cast<int64_t>(split.test.size());
+  spdlog::info("finetune: split {}: {} train, {} validation, {} test cells", cfg_.split.mode, result.n_train,
+               result.n_val, result.n_test);
+  const data::MemoryCellSource all(X, mapping, &enc);
+  const data::SubsetCellSource train(all, split.train), val(all, split.val), test(all, split.test);
+  pipeline_ = std::make_unique<data::TransformPipeline>(inference_transforms(arch_), vocab_);
+  collator_ = std::make_unique<data::Collator>(vocab_, inference_collator(arch_), dict_.layout(),
+                                               static_cast<uint64_t>(cfg_.seed));
+  // ---- model ----
+  std::vector<model::LabelHeadSpec> specs;
+  for (size_t h = 0; h < cfg_.labels.size(); ++h)
+    specs.push_back({cfg_.labels[h].name, static_cast<int64_t>(dict_.columns()[h].classes.size()), cfg_.labels[h].grl,
+                     cfg_.labels[h].grl_alpha});
+  at::manual_seed(static_cast<uint64_t>(cfg_.seed));
+  model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses), gene_dim,
+                                  cfg_.pooling, cfg_.head_layers, specs);
+  if (pretrained.model) {
+    torch::NoGradGuard ng;
+    auto src = pretrained.model->bert()->named_parameters();
+    for (auto& p : model_->bert()->named_parameters()) p.value().copy_(src[p.key()]);
+  }
+  model_->to(device_);
+  int64_t frozen = 0;
+  for (auto& p : model_->named_parameters())
+    for (const auto& prefix : cfg_.freeze)
+      if (p.key().rfind(prefix, 0) == 0) p.value().requires_grad_(false), frozen += p.value().numel();
+  if (!cfg_.freeze.empty()) spdlog::info("finetune: {} parameters frozen ({})", frozen, fmt::join(cfg_.freeze, ", "));
+  AdamW opt(*model_, {cfg_.trainer.betas[0], cfg_.trainer.betas[1], cfg_.trainer.eps, cfg_.trainer.weight_decay});
+  opt.set_lr_scale([](const std::string& name) { return name.rfind("heads.", 0) == 0 || name.rfind("pooler.", 0) == 0; },
+                   cfg_.head_lr_multiplier);
+
+  // ---- training: epochs, validation at each end, best epoch kept ----
+  data::LoaderConfig lc;
+  lc.batch_size = cfg_.batch_size;
+  lc.threads = cfg_.loader_threads;
+  lc.shuffle = true;
+  lc.seed = cfg_.seed;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(train, *pipeline_, *collator_, dict_.layout(), lc);
+  TrainerConfig sched = cfg_.trainer;
+  const int64_t per_epoch = loader.batches_per_epoch();
+  sched.max_steps = cfg_.trainer.max_steps > 0 ? cfg_.trainer.max_steps : cfg_.trainer.max_epochs * per_epoch;
+  const int64_t epochs = (sched.max_steps + per_epoch - 1) / per_epoch;
+  const bool maximize = cfg_.trainer.early_stopping.mode == "max";
+  double best = std::numeric_limits<double>::quiet_NaN();
+  std::vector<at::Tensor> best_state;
+  int64_t bad = 0, step = 0;
+  ProgressBar bar("finetune", sched.max_steps);
+  data::Batch batch;
+  model_->train();
+  for (int64_t epoch = 0; epoch < epochs && step < sched.max_steps; ++epoch) {
+    double train_loss = 0;
+    int64_t batches = 0;
+    for (int64_t b = 0; b < per_epoch && step < sched.max_steps; ++b, ++step, ++batches) {
+      loader.next(batch);
+      const model::BatchTensors bt = model::to_tensors(batch, device_);
+      opt.zero_grad();
+      at::Tensor loss;
+      {
+        model::compat::AutocastGuard ac(device_.type(), bf16_);
+        loss = loss_of(model_->forward(bt), bt);
+      }
+      loss.backward();
+      const double l = loss.item<double>();
+      if (!std::isfinite(l)) throw std::runtime_error(fmt::format("finetune: loss is {} at step {}; lower trainer.lr", l, step));
+      train_loss += l;
+      opt.clip_grad_norm(cfg_.trainer.clip_grad_norm);
+      opt.step(learning_rate(sched, step));
+      bar.advance(1, fmt::format("epoch {} loss {:.4f}", epoch + 1, train_loss / static_cast<double>(batches + 1)));
+    }
+    result.epochs = epoch + 1;
+    if (val.n_cells() == 0) continue;
+    const Evaluation ev = evaluate(val);
+    const auto m = eval::annotation_metrics(ev.y_true[0], ev.y_pred[0], 0);
+    const std::string& monitor = cfg_.trainer.early_stopping.monitor;
+    const double value = monitor == "val/loss" ? ev.loss : monitor == "val/accuracy" ? m.accuracy : m.macro_f1;
+    spdlog::info("epoch {}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f}, val macro F1 {:.4f} ({})",
+                 epoch + 1, train_loss / static_cast<double>(std::max<int64_t>(batches, 1)), ev.loss, m.accuracy,
+                 m.macro_f1, cfg_.labels[0].name);
+    const double d = cfg_.trainer.early_stopping.min_delta;
+    const bool mx = monitor == "val/loss" ? false : maximize;
+    if (std::isnan(best) || (mx ? value > best + d : value < best - d)) {
+      best = value;
+      result.best_epoch = epoch + 1;
+      bad = 0;
+      best_state.clear();
+      for (const auto& p : model_->parameters()) best_state.push_back(p.detach().clone());
+    } else if (cfg_.trainer.early_stopping.patience > 0 && ++bad >= cfg_.trainer.early_stopping.patience) {
+      spdlog::info("early stopping after epoch {} (best {} {:.4f} at epoch {})", epoch + 1, monitor, best,
+                   result.best_epoch);
+      break;
+    }
+  }
+  bar.finish();
+  if (!best_state.empty()) {
+    torch::NoGradGuard ng;
+    auto params = model_->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+  } else {
+    result.best_epoch = result.epochs;
+  }
+  // ---- scores of the kept model ----
+  const Evaluation ev_val = evaluate(val), ev_test = evaluate(test);
+  for (size_t h = 0; h < cfg_.labels.size(); ++h) {
+    LabelResult lr;
+    lr.name = cfg_.labels[h].name;
+    lr.classes = dict_.columns()[h].classes;
+    if (!ev_val.y_true[h].empty())
+      lr.val = eval::annotation_metrics(ev_val.y_true[h], ev_val.y_pred[h], static_cast<int>(cfg_.bootstrap),
+                                        static_cast<uint64_t>(cfg_.seed));
+    if (ev_test.y_true[h].empty())
+      throw std::runtime_error(fmt::format("finetune: no test cell has a '{}' label", lr.name));
+    lr.test = eval::annotation_metrics(ev_test.y_true[h], ev_test.y_pred[h], static_cast<int>(cfg_.bootstrap),
+                                       static_cast<uint64_t>(cfg_.seed));
+    if (cfg_.bootstrap > 0)
+      spdlog::info("test {}: accuracy {:.4f} [{:.4f}, {:.4f}], macro F1 {:.4f} [{:.4f}, {:.4f}] ({} cells)", lr.name,
+                   lr.test.accuracy, lr.test.accuracy_lo, lr.test.accuracy_hi, lr.test.macro_f1, lr.test.macro_f1_lo,
+                   lr.test.macro_f1_hi, lr.test.n);
+    else
+      spdlog::info("test {}: accuracy {:.4f}, macro F1 {:.4f} ({} cells)", lr.name, lr.test.accuracy,
+                   lr.test.macro_f1, lr.test.n);
+    result.labels.push_back(std::move(lr));
+  }
+  write_outputs(cfg_.output_dir, result, cfg_.bootstrap > 0);
+  // ---- the fine-tuned model, for `bmfm predict` ----
+  CheckpointContents c;
+  c.meta = {{"kind", "classifier"}, {"best_epoch", result.best_epoch}, {"vocab_hash", vocab_.hash()},
+            {"pooling", cfg_.pooling}, {"head_layers", cfg_.head_layers}};
+  for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
+  const std::string vocab_file = (fs::path(cfg_.output_dir) / "vocab.json").string();
+  vocab_.save(vocab_file);
+  std::ifstream vf(vocab_file);
+  std::ostringstream vs;
+  vs << vf.rdbuf();
+  c.files["vocab.json"] = vs.str();
+  c.files["config.yaml"] = config_yaml;
+  // The encoder's data path and model as resolved (from the checkpoint or the preset).
+  YAML::Emitter arch;
+  arch << pretrain_schema().defaults(arch_);
+  c.files["architecture.yaml"] = std::string(arch.c_str()) + "\n";
+  c.files["labels.json"] = dict_.to_json();
+  write_checkpoint((fs::path(cfg_.output_dir) / "checkpoints" / "best").string(), c);
+  fs::remove(vocab_file);
+  return result;
+}
+
+}  // namespace
+
+FinetuneResult finetune(const FinetuneConfig& cfg, const std::string& config_yaml) {
+  Run run(cfg);
+  return run.run(config_yaml);
+}
+
+}  // namespace bmfm::train
