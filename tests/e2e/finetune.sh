@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bmfm finetune end to end on real data: from scratch (the "no pretraining"
+# row) and from a pretrained checkpoint, cross-batch and stratified splits,
+# metrics files checked with sklearn; bad configs are clear errors.
+source "$(dirname "$0")/lib.bash"
+DATA=${BMFM_DATA_DIR:-$BMFM_SOURCE_DIR/../shared/data}
+SYM=$DATA/symphony_pbmc_3batch_1500.h5ad
+[ -f "$SYM" ] || { echo "SKIP: no shared data at $DATA (set BMFM_DATA_DIR)"; exit 77; }
+have_python_module sklearn || { echo "SKIP: $PYTHON has no sklearn"; exit 77; }
+CFG=$BMFM_SOURCE_DIR/configs
+COMMON=(--input "$SYM" "labels=[{name: cell_type}]" matrix=layers/counts bootstrap=200 trainer.lr=1e-3)
+
+# 1. From scratch, cross-batch (train on 3pv1 + 3pv2, test on 5p): learns well above the majority class.
+expect_exit 0 "$BMFM" finetune architecture="$CFG/wced.yaml" "architecture_overrides=[size=tiny]" "${COMMON[@]}" \
+  split.mode=column split.column=batch "split.test_values=[5p]" trainer.max_epochs=4 \
+  trainer.early_stopping.patience=0 --output-dir scratch
+for f in metrics.json metrics.md per_class_cell_type.csv confusion_cell_type.csv config.yaml \
+         checkpoints/best/index.json checkpoints/best/labels.json checkpoints/best/architecture.yaml; do
+  test -f "scratch/$f" || fail "missing scratch/$f"
+done
+"$PYTHON" - "$SYM" <<'PY'
+import csv, json, sys
+import anndata
+m = json.load(open("scratch/metrics.json"))
+t = m["cell_type"]["test"]
+assert m["cells"]["test"] == (anndata.read_h5ad(sys.argv[1], backed="r").obs["batch"] == "5p").sum()
+majority = 0.31  # the largest cell type's share among the 5p cells is below this
+print(f"from scratch, cross-batch: accuracy {t['accuracy']:.3f} {t['accuracy_ci95']}, macro F1 {t['macro_f1']:.3f}")
+assert t["accuracy"] > majority + 0.1, t
+lo, hi = t["accuracy_ci95"]
+assert lo <= t["accuracy"] <= hi
+# The confusion matrix agrees with the reported accuracy and per-class support.
+rows = list(csv.reader(open("scratch/confusion_cell_type.csv")))
+cm = [[int(x) for x in r[1:]] for r in rows[1:]]
+n = sum(map(sum, cm))
+assert n == t["n"], (n, t["n"])
+assert abs(sum(cm[i][i] for i in range(len(cm))) / n - t["accuracy"]) < 1e-12
+PY
+expect_in scratch/metrics.md "| cell_type | test |"
+
+# 2. From a pretrained checkpoint, stratified split, focal loss, two-layer head, frozen embeddings.
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[$SYM]" data.matrix=layers/counts \
+  trainer.max_steps=20 trainer.val_every=0 --output-dir pre
+expect_exit 0 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" "labels=[{name: cell_type, loss: focal}, {name: batch, grl: true}]" \
+  head_layers=2 pooling=mean "freeze=[bert.embeddings]" trainer.max_epochs=2 --output-dir fromckpt
+expect_in "$WORK/err" "finetune: from checkpoint pre/checkpoints/last (step 20)"
+expect_in "$WORK/err" "parameters frozen (bert.embeddings)"
+"$PYTHON" - <<'PY'
+import json
+m = json.load(open("fromckpt/metrics.json"))
+assert set(m) >= {"cell_type", "batch"} and m["cells"]["test"] == 300, m["cells"]
+PY
+
+# 3. Errors: a label column that does not exist; no overlapping genes; neither checkpoint nor architecture.
+expect_exit 1 "$BMFM" finetune --checkpoint pre --input "$SYM" "labels=[{name: celltype}]" matrix=layers/counts --output-dir e1
+expect_in "$WORK/err" "celltype"
+expect_exit 1 "$BMFM" finetune --checkpoint pre --input "$DATA/scanpy_10x_mousebrain10k_1000genes.h5ad" \
+  "labels=[{name: cell_type}]" --output-dir e2
+expect_in "$WORK/err" "none of its 1000 genes is in the model's vocabulary"
+expect_exit 2 "$BMFM" finetune --input "$SYM" "labels=[{name: cell_type}]" --output-dir e3
+expect_in "$WORK/err" "set checkpoint (a pretrained model) or architecture"
+expect_exit 1 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" split.mode=column split.column=batch "split.test_values=[10x]" --output-dir e4
+expect_in "$WORK/err" "no cell has batch = '10x' (values: 3pv1, 3pv2, 5p)"
+echo "finetune e2e: ok"
