@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   commands["prepare"] = add_prepare_command(app);
   commands["pretrain"] = add_pretrain_command(app);
   commands["finetune"] = add_finetune_command(app);
+  commands["predict"] = add_predict_command(app);
   commands["embed"] = add_embed_command(app);
 
   try {

@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,11 @@ namespace bmfm::io {
 namespace fs = std::filesystem;
 
 void add_obsm(const std::string& input, const std::string& output, const std::string& key, const DenseMatrix& m) {
+  add_to_h5ad_copy(input, output, {}, {{key, m}});
+}
+
+void add_to_h5ad_copy(const std::string& input, const std::string& output, const std::vector<Column>& obs_categoricals,
+                      const std::map<std::string, DenseMatrix>& obsm) {
   const std::string tmp = output + ".tmp";
   std::error_code ec;
   fs::copy_file(input, tmp, fs::copy_options::overwrite_existing, ec);
@@ -24,19 +30,48 @@ void add_obsm(const std::string& input, const std::string& output, const std::st
   fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add, ec);
   try {
     h5::File f = h5::File::open_write(tmp);
-    const h5::ObjectKind obsm = f.kind("obsm");
-    if (obsm == h5::ObjectKind::Dataset)
-      throw FormatError(fmt::format("{}: obsm is a legacy (pre-0.7) compound table that cannot hold a {}-column "
-                                    "entry; write a slim copy instead (--slim)", input, m.n_cols));
-    if (obsm == h5::ObjectKind::None) {
-      h5::create_group(f, "obsm");
-      h5::write_encoding(f, "obsm", "dict", "0.1.0");
+    auto replace = [&](const std::string& path) {
+      if (f.exists(path) && H5Ldelete(f.id(), path.c_str(), H5P_DEFAULT) < 0) f.fail(path, "cannot replace");
+    };
+    if (!obsm.empty()) {
+      const h5::ObjectKind kind = f.kind("obsm");
+      if (kind == h5::ObjectKind::Dataset)
+        throw FormatError(fmt::format("{}: obsm is a legacy (pre-0.7) compound table that cannot hold a 2-D entry; "
+                                      "write a slim copy instead (--slim)", input));
+      if (kind == h5::ObjectKind::None) {
+        h5::create_group(f, "obsm");
+        h5::write_encoding(f, "obsm", "dict", "0.1.0");
+      }
+      for (const auto& [key, m] : obsm) {
+        const std::string path = "obsm/" + key;
+        replace(path);
+        const std::vector<hsize_t> dims{static_cast<hsize_t>(m.n_rows), static_cast<hsize_t>(m.n_cols)};
+        h5::write_array(f, path, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, m.data.data(), dims, h5::Filters{});
+        h5::write_encoding(f, path, "array", "0.2.0");
+      }
     }
-    const std::string path = "obsm/" + key;
-    if (f.exists(path) && H5Ldelete(f.id(), path.c_str(), H5P_DEFAULT) < 0) f.fail(path, "cannot replace");
-    const std::vector<hsize_t> dims{static_cast<hsize_t>(m.n_rows), static_cast<hsize_t>(m.n_cols)};
-    h5::write_array(f, path, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, m.data.data(), dims, h5::Filters{});
-    h5::write_encoding(f, path, "array", "0.2.0");
+    if (!obs_categoricals.empty()) {
+      if (f.kind("obs") != h5::ObjectKind::Group || f.attr_string("obs", "encoding-type") != std::string("dataframe"))
+        throw FormatError(fmt::format("{}: obs is not an AnnData >= 0.8 dataframe; write a slim copy instead (--slim)",
+                                      input));
+      std::vector<std::string> order = f.attr_strings("obs", "column-order");
+      for (const Column& c : obs_categoricals) {
+        const std::string path = "obs/" + c.name;
+        replace(path);
+        h5::create_group(f, path);
+        h5::write_encoding(f, path, "categorical", "0.2.0");
+        h5::write_attr_bool(f, path, "ordered", false);
+        h5::write_array(f, path + "/codes", H5T_NATIVE_INT32, H5T_STD_I32LE, c.codes.data(), {c.codes.size()},
+                        h5::Filters{});
+        h5::write_encoding(f, path + "/codes", "array", "0.2.0");
+        h5::write_strings(f, path + "/categories", c.categories, h5::Filters{});
+        h5::write_encoding(f, path + "/categories", "string-array", "0.2.0");
+        if (std::find(order.begin(), order.end(), c.name) == order.end()) order.push_back(c.name);
+      }
+      if (f.has_attr("obs", "column-order") && H5Adelete_by_name(f.id(), "obs", "column-order", H5P_DEFAULT) < 0)
+        f.fail("obs", "cannot rewrite the column-order attribute");
+      h5::write_attr(f, "obs", "column-order", order);
+    }
     f.close();
   } catch (...) {
     fs::remove(tmp, ec);

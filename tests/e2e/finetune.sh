@@ -61,4 +61,33 @@ expect_exit 2 "$BMFM" finetune --input "$SYM" "labels=[{name: cell_type}]" --out
 expect_in "$WORK/err" "set checkpoint (a pretrained model) or architecture"
 expect_exit 1 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" split.mode=column split.column=batch "split.test_values=[10x]" --output-dir e4
 expect_in "$WORK/err" "no cell has batch = '10x' (values: 3pv1, 3pv2, 5p)"
+
+# 4. bmfm predict with the from-scratch model: the test cells get the labels
+# the fine-tuning scored; other files report the genes they lack.
+expect_exit 0 "$BMFM" predict --checkpoint scratch --input "$SYM" matrix=layers/counts write_probabilities=true \
+  write_logits=true --output-dir pred
+"$PYTHON" - "$SYM" <<'PY'
+import json, sys
+import anndata, numpy as np, pandas as pd
+a, src = anndata.read_h5ad("pred/predictions.h5ad"), anndata.read_h5ad(sys.argv[1])
+p = pd.read_csv("pred/predictions.csv", index_col=0)
+assert list(p.index) == list(src.obs_names)
+assert (a.obs["bmfm_pred_cell_type"].astype(str) == p["cell_type"].astype(str)).all()
+assert a.obs[src.obs.columns].equals(src.obs) and (a.X != src.X).nnz == 0
+prob = pd.read_csv("pred/probabilities.csv", index_col=0)
+assert prob.shape == (1500, a.obsm["bmfm_prob_cell_type"].shape[1]) and prob.columns[0].startswith("cell_type_")
+assert np.allclose(prob.values.sum(1), 1, atol=1e-5) and np.allclose(prob.values, a.obsm["bmfm_prob_cell_type"], atol=1e-6)
+assert (prob.values.argmax(1) == pd.Categorical(p["cell_type"], categories=[c[len("cell_type_"):] for c in prob.columns]).codes).all()
+test = (src.obs["batch"] == "5p").values
+acc = (p["cell_type"].values[test] == src.obs["cell_type"].astype(str).values[test]).mean()
+want = json.load(open("scratch/metrics.json"))["cell_type"]["test"]["accuracy"]
+print(f"predict on the test cells: accuracy {acc:.4f} (finetune reported {want:.4f})")
+assert abs(acc - want) < 0.01, (acc, want)
+PY
+expect_exit 0 "$BMFM" predict --checkpoint scratch/checkpoints/best --input "$DATA/bmfm_zheng68k.h5ad" --output-dir pred2 --slim
+expect_in "$WORK/err" "vocabulary genes are missing from this file"
+expect_exit 1 "$BMFM" predict --checkpoint pre --input "$SYM" --output-dir pred3
+expect_in "$WORK/err" "not a fine-tuned model"
+expect_exit 1 "$BMFM" predict --checkpoint scratch --input "$DATA/scanpy_10x_mousebrain10k_1000genes.h5ad" --output-dir pred4
+expect_in "$WORK/err" "none of its 1000 genes is in the model's vocabulary"
 echo "finetune e2e: ok"

@@ -6,6 +6,7 @@
 // All three write to a temp file and rename, so an existing output is never half-written.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ namespace bmfm::io {
 // (replacing an entry of that name). FormatError for the pre-0.7 compound
 // obsm layout, which cannot take a 2-D entry.
 void add_obsm(const std::string& input, const std::string& output, const std::string& key, const DenseMatrix& m);
+
+// The same, for several obsm entries and categorical obs columns (appended to
+// obs's column order; a column of that name is replaced). obs must be in the
+// AnnData >= 0.8 layout (a dataframe group); FormatError otherwise.
+void add_to_h5ad_copy(const std::string& input, const std::string& output, const std::vector<Column>& obs_categoricals,
+                      const std::map<std::string, DenseMatrix>& obsm);
 
 void write_npy(const std::string& path, const DenseMatrix& m);
 

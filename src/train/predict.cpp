@@ -1,0 +1,163 @@
+#include "bmfm/train/predict.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/autograd.h>
+
+#include "bmfm/data/gene_mapping.h"
+#include "bmfm/data/labels.h"
+#include "bmfm/data/loader.h"
+#include "bmfm/io/h5ad.h"
+#include "bmfm/model/classifier.h"
+#include "bmfm/model/compat.h"
+#include "bmfm/train/checkpoint.h"
+#include "bmfm/train/embed.h"
+#include "bmfm/train/finetune.h"
+#include "bmfm/train/objective.h"
+#include "bmfm/train/progress.h"
+#include "bmfm/train/trainer.h"
+
+namespace bmfm::train {
+namespace fs = std::filesystem;
+
+const config::Schema<PredictConfig>& predict_schema() {
+  using P = PredictConfig;
+  static const auto schema =
+      config::Schema<P>("predict")
+          .field("checkpoint", &P::checkpoint, "fine-tuned checkpoint, or a finetune run folder (checkpoints/best)")
+          .field("input", &P::input, "h5ad with the cells to label")
+          .field("gene_column", &P::gene_column, "var column with gene ids; '' = var index")
+          .field("matrix", &P::matrix, "raw counts: X or layers/<name>")
+          .field("batch_size", &P::batch_size, "cells per forward pass")
+          .field("precision", &P::precision, "auto | fp32 | bf16")
+          .field("device", &P::device, "auto | cpu | cuda | cuda:N")
+          .field("threads", &P::threads, "torch intra-op threads; 0 = all cores")
+          .field("write_logits", &P::write_logits, "also write logits.csv")
+          .field("write_probabilities", &P::write_probabilities, "also write probabilities.csv")
+          .field("slim", &P::slim, "predictions.h5ad with obs + predictions only")
+          .field("output_dir", &P::output_dir, "where predictions.{csv,h5ad} go")
+          .check([](const P& p, const config::Config& cfg, const std::string& pre) {
+            if (p.checkpoint.empty()) config::fail(cfg, pre + "checkpoint", "required (--checkpoint DIR)");
+            if (p.input.empty()) config::fail(cfg, pre + "input", "required (--input FILE.h5ad)");
+            if (p.batch_size < 1) config::fail(cfg, pre + "batch_size", "must be >= 1");
+            config::require_one_of(cfg, pre + "precision", p.precision, {"auto", "fp32", "bf16"});
+          });
+  return schema;
+}
+
+Predictions predict(const PredictConfig& cfg) {
+  std::string dir = cfg.checkpoint;
+  if (!fs::exists(fs::path(dir) / "index.json") && fs::exists(fs::path(dir) / "checkpoints/best/index.json"))
+    dir = (fs::path(dir) / "checkpoints/best").string();
+  const CheckpointContents c = read_checkpoint(dir);
+  if (c.meta.value("kind", "") != "classifier")
+    throw std::runtime_error(fmt::format("checkpoint {}: not a fine-tuned model (bmfm finetune writes one to "
+                                         "<run>/checkpoints/best); for embeddings use bmfm embed", dir));
+  for (const char* f : {"architecture.yaml", "config.yaml", "vocab.json", "labels.json"})
+    if (!c.files.count(f)) throw std::runtime_error(fmt::format("checkpoint {}: no {} in it", dir, f));
+  config::ComposeRequest arch_req;
+  arch_req.config_file = (fs::path(dir) / "architecture.yaml").string();
+  arch_req.base = pretrain_schema().defaults();
+  const PretrainConfig arch = pretrain_schema().read(config::compose(arch_req), "");
+  config::ComposeRequest ft_req;
+  ft_req.config_file = (fs::path(dir) / "config.yaml").string();
+  ft_req.base = finetune_schema().defaults();
+  const FinetuneConfig ft = finetune_schema().read(config::compose(ft_req), "");
+  const data::Vocab vocab = data::Vocab::load((fs::path(dir) / "vocab.json").string());
+  vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + dir + "/index.json");
+  const data::LabelDictionary dict = data::LabelDictionary::from_json(c.files.at("labels.json"), dir + "/labels.json");
+
+  std::vector<model::LabelHeadSpec> specs;
+  for (size_t h = 0; h < ft.labels.size(); ++h)
+    specs.push_back({ft.labels[h].name, static_cast<int64_t>(dict.columns().at(h).classes.size()), ft.labels[h].grl,
+                     ft.labels[h].grl_alpha});
+  const at::Tensor& gene = find_tensor(c, "model/bert.embeddings.gene.weight", dir);
+  model::ClassifierModel net(arch.model, model_shape(vocab, arch.collator(), arch.losses), gene.size(1), ft.pooling,
+                             ft.head_layers, specs);
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : net->named_parameters()) {
+      const at::Tensor& t = find_tensor(c, "model/" + p.key(), dir);
+      if (!t.sizes().equals(p.value().sizes()))
+        throw std::runtime_error(fmt::format("checkpoint {}: 'model/{}' does not fit its own config", dir, p.key()));
+      p.value().copy_(t);
+    }
+  }
+  const at::Device device = resolve_device(cfg.device);
+  net->to(device);
+  net->eval();
+  const bool bf16 = use_bf16(cfg.precision, device);
+
+  const io::H5adReader reader(cfg.input);
+  const io::DataFrame obs = reader.read_obs(), var = reader.read_var();
+  data::GeneMappingOptions gm;
+  gm.column = cfg.gene_column;
+  const data::GeneMapping mapping = data::GeneMapping::from_var(var, vocab, gm, cfg.input);
+  if (mapping.n_mapped() == 0)
+    throw std::runtime_error(fmt::format("{}: none of its {} genes is in the model's vocabulary ({} genes)", cfg.input,
+                                         mapping.n_vars(), vocab.n_genes()));
+  Predictions out;
+  out.cell_ids = obs.index;
+  out.n_genes_input = mapping.n_vars();
+  out.n_genes_mapped = mapping.n_mapped();
+  out.n_vocab_genes_missing = vocab.n_genes() - static_cast<int64_t>(mapping.mapped_vocab_ids().size());
+  spdlog::info("predict: {}; {} of the model's {} vocabulary genes are missing from this file", mapping.summary(),
+               out.n_vocab_genes_missing, vocab.n_genes());
+  const io::CsrMatrix X = reader.read_matrix(cfg.matrix);
+  io::require_counts(X, cfg.input + " " + cfg.matrix);
+  const data::MemoryCellSource source(X, mapping);
+  const data::TransformPipeline pipeline(inference_transforms(arch), vocab);
+  const data::Collator collator(vocab, inference_collator(arch), {}, static_cast<uint64_t>(ft.seed));
+  data::LoaderConfig lc;
+  lc.batch_size = cfg.batch_size;
+  lc.threads = 2;
+  lc.shuffle = false;
+  lc.seed = ft.seed;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(source, pipeline, collator, {}, lc);
+  const int64_t n = source.n_cells();
+  for (size_t h = 0; h < specs.size(); ++h) {
+    LabelPredictions lp;
+    lp.name = specs[h].name;
+    lp.classes = dict.columns()[h].classes;
+    lp.predicted.assign(static_cast<size_t>(n), -1);
+    const int64_t K = specs[h].n_classes;
+    lp.logits = {n, K, std::vector<float>(static_cast<size_t>(n * K))};
+    lp.probabilities = lp.logits;
+    out.labels.push_back(std::move(lp));
+  }
+  torch::NoGradGuard no_grad;
+  ProgressBar bar("predict", n);
+  data::Batch batch;
+  for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
+    loader.next(batch);
+    const model::BatchTensors bt = model::to_tensors(batch, device);
+    std::vector<at::Tensor> logits;
+    {
+      model::compat::AutocastGuard ac(device.type(), bf16);
+      logits = net->forward(bt);
+    }
+    for (size_t h = 0; h < logits.size(); ++h) {
+      at::Tensor lg = logits[h].to(at::kFloat).to(at::kCPU).contiguous();
+      at::Tensor pr = at::softmax(lg, 1).contiguous();
+      at::Tensor am = lg.argmax(1);
+      auto& lp = out.labels[h];
+      const int64_t K = lg.size(1);
+      for (int64_t r = 0; r < batch.B; ++r) {
+        const int64_t cell = batch.cell_index[static_cast<size_t>(r)];
+        std::copy_n(lg.data_ptr<float>() + r * K, K, lp.logits.data.begin() + cell * K);
+        std::copy_n(pr.data_ptr<float>() + r * K, K, lp.probabilities.data.begin() + cell * K);
+        lp.predicted[static_cast<size_t>(cell)] = static_cast<int32_t>(am[r].item<int64_t>());
+      }
+    }
+    bar.advance(batch.B);
+  }
+  bar.finish();
+  return out;
+}
+
+}  // namespace bmfm::train
