@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The annotation numbers of docs/results.md: cell-type fine-tuning on
+# symphony_pbmc_3batch_1500 (train 3pv1 + 3pv2, test 5p: cross-batch) and
+# bmfm_scp1884 (stratified random split), (a) without pretraining and (b) from
+# a WCED checkpoint pretrained here on other shared files (cellxgene subset,
+# zheng68k, panglao: none of the evaluation files). CPU-sized (size=tiny).
+# Usage: bash bench/annotation_results.sh [build/bmfm] [out]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BMFM=${1:-build/bmfm}
+OUT=${2:-runs/annotation}
+D=${BMFM_DATA_DIR:-../shared/data}
+mkdir -p "$OUT"
+[ -d "$OUT/wced/checkpoints/last" ] || "$BMFM" pretrain --config configs/wced.yaml size=tiny \
+  "data.inputs=[$D/bmfm_cellxgene_pretrain.h5ad,$D/bmfm_zheng68k.h5ad,$D/bmfm_panglao_human_10samples.h5ad]" \
+  trainer.max_steps=1500 trainer.warmup_steps=100 trainer.lr=5e-4 trainer.val_every=250 --output-dir "$OUT/wced"
+SYM=(--input "$D/symphony_pbmc_3batch_1500.h5ad" matrix=layers/counts split.mode=column split.column=batch "split.test_values=[5p]")
+SCP=(--input "$D/bmfm_scp1884.h5ad" split.mode=stratified)
+COMMON=(trainer.max_epochs=15 trainer.lr=1e-3 trainer.early_stopping.patience=4)
+for ds in sym scp; do
+  if [ $ds = sym ]; then ARGS=("${SYM[@]}" "labels=[{name: cell_type}]"); else ARGS=("${SCP[@]}" "labels=[{name: Celltype}]"); fi
+  "$BMFM" finetune architecture=configs/wced.yaml "architecture_overrides=[size=tiny]" "${ARGS[@]}" "${COMMON[@]}" \
+    --output-dir "$OUT/$ds-scratch"
+  "$BMFM" finetune --checkpoint "$OUT/wced" "${ARGS[@]}" "${COMMON[@]}" --output-dir "$OUT/$ds-wced"
+done
+for r in sym-scratch sym-wced scp-scratch scp-wced; do echo "== $r"; grep "| test |" "$OUT/$r/metrics.md"; done
