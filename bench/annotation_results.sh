@@ -22,5 +22,6 @@ for ds in sym scp; do
   "$BMFM" finetune architecture=configs/wced.yaml "architecture_overrides=[size=tiny]" "${ARGS[@]}" "${COMMON[@]}" \
     --output-dir "$OUT/$ds-scratch"
   "$BMFM" finetune --checkpoint "$OUT/wced" "${ARGS[@]}" "${COMMON[@]}" --output-dir "$OUT/$ds-wced"
+  "$BMFM" finetune baseline=pca_knn "${ARGS[@]}" --output-dir "$OUT/$ds-knn"
 done
-for r in sym-scratch sym-wced scp-scratch scp-wced; do echo "== $r"; grep "| test |" "$OUT/$r/metrics.md"; done
+for r in sym-scratch sym-wced sym-knn scp-scratch scp-wced scp-knn; do echo "== $r"; grep "| test |" "$OUT/$r/metrics.md"; done

@@ -17,6 +17,8 @@
 #include "bmfm/data/labels.h"
 #include "bmfm/data/loader.h"
 #include "bmfm/io/h5ad.h"
+#include "bmfm/eval/baseline.h"
+#include "bmfm/eval/knn_classifier.h"
 #include "bmfm/model/classifier.h"
 #include "bmfm/model/compat.h"
 #include "bmfm/train/adamw.h"
@@ -77,6 +79,8 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
           .field("checkpoint", &F::checkpoint, "pretrained checkpoint or run folder; '' = from scratch")
           .field("architecture", &F::architecture, "from scratch: a pretrain preset giving the data path and model")
           .field("architecture_overrides", &F::architecture_overrides, "overrides for it, e.g. [size=tiny]")
+          .field("baseline", &F::baseline, "no network: pca_knn (kNN on the PCA baseline embedding)")
+          .field("knn_k", &F::knn_k, "pca_knn: neighbours that vote")
           .field("input", &F::input, "h5ad with the cells and their labels")
           .field("gene_column", &F::gene_column, "var column with gene ids; '' = var index")
           .field("matrix", &F::matrix, "raw counts: X or layers/<name>")
@@ -93,10 +97,12 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
           .check([](const F& f, const config::Config& cfg, const std::string& p) {
             if (f.input.empty()) config::fail(cfg, p + "input", "required (--input FILE.h5ad)");
             if (f.labels.empty()) config::fail(cfg, p + "labels", "needs at least one label column");
-            if (f.checkpoint.empty() == f.architecture.empty())
+            if (int(!f.checkpoint.empty()) + int(!f.architecture.empty()) + int(!f.baseline.empty()) != 1)
               config::fail(cfg, p + "checkpoint",
                            "set checkpoint (a pretrained model) or architecture (a preset, to train from scratch), "
-                           "exactly one");
+                           "or baseline=pca_knn: exactly one");
+            if (!f.baseline.empty()) config::require_one_of(cfg, p + "baseline", f.baseline, {"pca_knn"});
+            if (f.knn_k < 1) config::fail(cfg, p + "knn_k", "must be >= 1");
             config::require_one_of(cfg, p + "pooling", f.pooling, {"cls", "mean", "pooler"});
             if (f.head_layers != 1 && f.head_layers != 2) config::fail(cfg, p + "head_layers", "1 or 2");
             if (!(f.head_lr_multiplier > 0)) config::fail(cfg, p + "head_lr_multiplier", "must be positive");
@@ -131,6 +137,8 @@ class Run {
  private:
   at::Tensor loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const;
   Evaluation evaluate(const data::CellSource& cells);
+  FinetuneResult run_baseline(const io::CsrMatrix& X, const data::EncodedLabels& enc, const data::Split& split,
+                              FinetuneResult result);
 
   const FinetuneConfig& cfg_;
   PretrainConfig arch_;
@@ -250,6 +258,54 @@ void write_outputs(const std::string& out, const FinetuneResult& r, bool interva
   std::ofstream(fs::path(out) / "metrics.md") << md;
 }
 
+FinetuneResult Run::run_baseline(const io::CsrMatrix& X, const data::EncodedLabels& enc, const data::Split& split,
+                                 FinetuneResult result) {
+  // The PCA embedding of all cells (transductive, as a scanpy user computes it),
+  // then each validation / test cell labelled by its nearest training cells.
+  const eval::BaselineEmbedding pca = eval::baseline_embedding("pca", X);
+  spdlog::info("finetune: baseline pca_knn: {} PCs of {} HVGs, k = {}", pca.n_dims, pca.hvg.size(), cfg_.knn_k);
+  auto rows = [&](const std::vector<int64_t>& cells) {
+    std::vector<float> out;
+    out.reserve(cells.size() * static_cast<size_t>(pca.n_dims));
+    for (int64_t c : cells) out.insert(out.end(), pca.X.begin() + c * pca.n_dims, pca.X.begin() + (c + 1) * pca.n_dims);
+    return out;
+  };
+  const std::vector<float> tr = rows(split.train), va = rows(split.val), te = rows(split.test);
+  const int64_t C = enc.layout.n_class_columns;
+  for (size_t h = 0; h < cfg_.labels.size(); ++h) {
+    auto labels_of = [&](const std::vector<int64_t>& cells) {
+      std::vector<int32_t> y;
+      for (int64_t c : cells) y.push_back(enc.class_labels[static_cast<size_t>(c * C) + h]);
+      return y;
+    };
+    const std::vector<int32_t> ytr = labels_of(split.train);
+    auto score = [&](const std::vector<float>& emb, const std::vector<int64_t>& cells) {
+      eval::AnnotationMetrics m;
+      if (cells.empty()) return m;
+      const std::vector<int32_t> pred = eval::knn_classify({tr.data(), static_cast<int64_t>(split.train.size()), pca.n_dims},
+                                                           ytr, {emb.data(), static_cast<int64_t>(cells.size()), pca.n_dims},
+                                                           static_cast<int>(cfg_.knn_k));
+      const std::vector<int32_t> y = labels_of(cells);
+      std::vector<int32_t> yt, yp;
+      for (size_t i = 0; i < y.size(); ++i)
+        if (y[i] >= 0) yt.push_back(y[i]), yp.push_back(pred[i]);
+      if (yt.empty()) return m;
+      return eval::annotation_metrics(yt, yp, static_cast<int>(cfg_.bootstrap), static_cast<uint64_t>(cfg_.seed));
+    };
+    LabelResult lr;
+    lr.name = cfg_.labels[h].name;
+    lr.classes = dict_.columns()[h].classes;
+    lr.val = score(va, split.val);
+    lr.test = score(te, split.test);
+    if (lr.test.n == 0) throw std::runtime_error(fmt::format("finetune: no test cell has a '{}' label", lr.name));
+    spdlog::info("test {} (pca_knn): accuracy {:.4f}, macro F1 {:.4f} ({} cells)", lr.name, lr.test.accuracy,
+                 lr.test.macro_f1, lr.test.n);
+    result.labels.push_back(std::move(lr));
+  }
+  write_outputs(cfg_.output_dir, result, cfg_.bootstrap > 0);
+  return result;
+}
+
 FinetuneResult Run::run(const std::string& config_yaml) {
   FinetuneResult result;
   device_ = resolve_device(cfg_.trainer.device);
@@ -265,6 +321,8 @@ FinetuneResult Run::run(const std::string& config_yaml) {
     vocab_ = pretrained.vocab;
     gene_dim = pretrained.model->bert()->embeddings()->gene_weight().size(1);
     spdlog::info("finetune: from checkpoint {} (step {})", pretrained.dir, pretrained.step);
+  } else if (!cfg_.baseline.empty()) {
+    vocab_ = data::Vocab::from_genes(data::union_genes({io::gene_ids(var, cfg_.gene_column)}));
   } else {
     arch_ = load_architecture(cfg_);
     data::VocabOptions vo;
@@ -301,6 +359,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   result.n_test = static_cast<int64_t>(split.test.size());
   spdlog::info("finetune: split {}: {} train, {} validation, {} test cells", cfg_.split.mode, result.n_train,
                result.n_val, result.n_test);
+  if (!cfg_.baseline.empty()) return run_baseline(X, enc, split, result);
   const data::MemoryCellSource all(X, mapping, &enc);
   const data::SubsetCellSource train(all, split.train), val(all, split.val), test(all, split.test);
   pipeline_ = std::make_unique<data::TransformPipeline>(inference_transforms(arch_), vocab_);

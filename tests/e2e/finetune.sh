@@ -62,6 +62,18 @@ expect_in "$WORK/err" "set checkpoint (a pretrained model) or architecture"
 expect_exit 1 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" split.mode=column split.column=batch "split.test_values=[10x]" --output-dir e4
 expect_in "$WORK/err" "no cell has batch = '10x' (values: 3pv1, 3pv2, 5p)"
 
+# 3b. The simple baseline: kNN (k = 15) on the PCA baseline embedding, same cross-batch split.
+expect_exit 0 "$BMFM" finetune baseline=pca_knn --input "$SYM" "labels=[{name: cell_type}]" matrix=layers/counts \
+  split.mode=column split.column=batch "split.test_values=[5p]" --output-dir knn
+"$PYTHON" - <<'PY'
+import json
+t = json.load(open("knn/metrics.json"))["cell_type"]["test"]
+print(f"pca_knn cross-batch: accuracy {t['accuracy']:.3f}, macro F1 {t['macro_f1']:.3f}")
+assert t["n"] == 543 and t["accuracy"] > 0.9, t
+PY
+expect_exit 2 "$BMFM" finetune baseline=pca_knn --checkpoint pre --input "$SYM" "labels=[{name: cell_type}]" --output-dir knn2
+expect_in "$WORK/err" "exactly one"
+
 # 4. bmfm predict with the from-scratch model: the test cells get the labels
 # the fine-tuning scored; other files report the genes they lack.
 expect_exit 0 "$BMFM" predict --checkpoint scratch --input "$SYM" matrix=layers/counts write_probabilities=true \

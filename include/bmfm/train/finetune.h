@@ -36,6 +36,10 @@ struct FinetuneConfig {
   std::string checkpoint;    // pretrained checkpoint / run folder; '' = from scratch (see architecture)
   std::string architecture;  // from scratch: a pretrain preset (its data path and model), e.g. configs/wced.yaml
   std::vector<std::string> architecture_overrides;  // applied to it, e.g. [size=tiny]
+  // No network: pca_knn = the benchmark's PCA baseline embedding of all cells
+  // (DESIGN.md), each test cell labelled by its knn_k nearest training cells.
+  std::string baseline;
+  int64_t knn_k = 15;
   std::string input;         // h5ad
   std::string gene_column;
   std::string matrix = "X";
