@@ -250,3 +250,45 @@ TEST(Classifier, HeadsAndPoolings) {
 
 }  // namespace
 }  // namespace bmfm::model
+
+namespace bmfm::model {
+namespace {
+
+TEST(PretrainModel, AbsolutePositionsChangeTheOutputAndBoundTheLength) {
+  ModelConfig cfg;
+  cfg.hidden_size = 16;
+  cfg.num_layers = 1;
+  cfg.num_heads = 2;
+  cfg.intermediate_size = 32;
+  ModelShape shape;
+  shape.vocab_size = 12;
+  shape.max_length = 8;
+  shape.expressions = "continuous";
+  at::manual_seed(2);
+  PretrainModel none(cfg, shape);
+  cfg.position_embedding = "absolute";
+  at::manual_seed(2);
+  PretrainModel absolute(cfg, shape);
+  none->eval();
+  absolute->eval();
+  torch::NoGradGuard ng;
+  const BatchTensors bt = to_tensors(toy_batch(8), at::kCPU);
+  // Without positions, attention is permutation-equivariant: swapping two genes swaps their outputs.
+  data::Batch swapped = toy_batch(8);
+  for (int c = 0; c < 2; ++c) {
+    std::swap(swapped.gene_ids[c * 8 + 1], swapped.gene_ids[c * 8 + 2]);
+    std::swap(swapped.expr_values[c * 8 + 1], swapped.expr_values[c * 8 + 2]);
+  }
+  const BatchTensors bs = to_tensors(swapped, at::kCPU);
+  const at::Tensor h = none->forward(bt).hidden, hs = none->forward(bs).hidden;
+  EXPECT_TRUE(at::allclose(h.select(1, 1), hs.select(1, 2), 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(h.select(1, 0), hs.select(1, 0), 1e-5, 1e-6));  // CLS sees the same set
+  // With absolute positions the CLS state depends on the order.
+  EXPECT_FALSE(at::allclose(absolute->forward(bt).hidden.select(1, 0), absolute->forward(bs).hidden.select(1, 0), 1e-5,
+                            1e-6));
+  // A sequence longer than the position table is an error, not an out-of-bounds read.
+  EXPECT_THROW(absolute->forward(to_tensors(toy_batch(9), at::kCPU)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bmfm::model
