@@ -110,6 +110,18 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
             if (f.bootstrap < 0) config::fail(cfg, p + "bootstrap", "must be >= 0");
             config::require_one_of(cfg, p + "trainer.early_stopping.monitor", f.trainer.early_stopping.monitor,
                                    {"val/macro_f1", "val/accuracy", "val/loss"});
+            // Trainer keys the fine-tuning loop does not implement: refused, never silently ignored.
+            const TrainerConfig d = FinetuneConfig::default_trainer();
+            auto unsupported = [&](bool differs, const char* key) {
+              if (differs) config::fail(cfg, p + "trainer." + key, "not supported yet by bmfm finetune (leave the default)");
+            };
+            unsupported(f.trainer.grad_accum != d.grad_accum, "grad_accum");
+            unsupported(f.trainer.val_every != d.val_every, "val_every");
+            unsupported(f.trainer.val_batches != d.val_batches, "val_batches");
+            unsupported(f.trainer.log_every != d.log_every, "log_every");
+            unsupported(f.trainer.checkpoint_every != d.checkpoint_every, "checkpoint_every");
+            unsupported(f.trainer.keep_checkpoints != d.keep_checkpoints, "keep_checkpoints");
+            unsupported(f.trainer.on_nan != d.on_nan, "on_nan");
           });
   return schema;
 }

@@ -61,6 +61,9 @@ expect_exit 2 "$BMFM" finetune --input "$SYM" "labels=[{name: cell_type}]" --out
 expect_in "$WORK/err" "set checkpoint (a pretrained model) or architecture"
 expect_exit 1 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" split.mode=column split.column=batch "split.test_values=[10x]" --output-dir e4
 expect_in "$WORK/err" "no cell has batch = '10x' (values: 3pv1, 3pv2, 5p)"
+# Trainer keys the fine-tuning loop does not implement are refused, not ignored.
+expect_exit 2 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" trainer.grad_accum=4 --output-dir e5
+expect_in "$WORK/err" "trainer.grad_accum' (from <command line>): not supported yet by bmfm finetune"
 
 # 3b. The simple baseline: kNN (k = 15) on the PCA baseline embedding, same cross-batch split.
 expect_exit 0 "$BMFM" finetune baseline=pca_knn --input "$SYM" "labels=[{name: cell_type}]" matrix=layers/counts \

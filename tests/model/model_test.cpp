@@ -154,16 +154,27 @@ data::Batch toy_batch(int64_t L) {
   return b;
 }
 
-TEST(PretrainModel, PaddingDoesNotChangeRealPositions) {
+// A one-layer, 16-wide model over a 12-token vocabulary with continuous expressions.
+ModelConfig tiny_config() {
   ModelConfig cfg;
   cfg.hidden_size = 16;
-  cfg.num_layers = 2;
+  cfg.num_layers = 1;
   cfg.num_heads = 2;
   cfg.intermediate_size = 32;
+  return cfg;
+}
+ModelShape tiny_shape() {
   ModelShape shape;
   shape.vocab_size = 12;
   shape.max_length = 16;
   shape.expressions = "continuous";
+  return shape;
+}
+
+TEST(PretrainModel, PaddingDoesNotChangeRealPositions) {
+  ModelConfig cfg = tiny_config();
+  cfg.num_layers = 2;
+  ModelShape shape = tiny_shape();
   shape.wced_width = 7;
   at::manual_seed(1);
   PretrainModel m(cfg, shape);
@@ -184,15 +195,8 @@ namespace bmfm::model {
 namespace {
 
 TEST(PretrainModel, Bf16AutocastForwardBackward) {
-  ModelConfig cfg;
-  cfg.hidden_size = 16;
-  cfg.num_layers = 1;
-  cfg.num_heads = 2;
-  cfg.intermediate_size = 32;
-  ModelShape shape;
-  shape.vocab_size = 12;
-  shape.max_length = 16;
-  shape.expressions = "continuous";
+  ModelConfig cfg = tiny_config();
+  ModelShape shape = tiny_shape();
   shape.wced_width = 7;
   PretrainModel m(cfg, shape);
   const BatchTensors bt = to_tensors(toy_batch(8), at::kCPU);
@@ -224,15 +228,8 @@ TEST(GradientReversal, IdentityForwardNegatedScaledBackward) {
 }
 
 TEST(Classifier, HeadsAndPoolings) {
-  ModelConfig cfg;
-  cfg.hidden_size = 16;
-  cfg.num_layers = 1;
-  cfg.num_heads = 2;
-  cfg.intermediate_size = 32;
-  ModelShape shape;
-  shape.vocab_size = 12;
-  shape.max_length = 16;
-  shape.expressions = "continuous";
+  ModelConfig cfg = tiny_config();
+  ModelShape shape = tiny_shape();
   for (const char* pooling : {"cls", "mean", "pooler"}) {
     const std::vector<LabelHeadSpec> heads{{"cell_type", 5, false, 1.0}, {"donor", 3, true, 1.0}};
     ClassifierModel m(cfg, shape, int64_t{0}, std::string(pooling), int64_t{2}, heads);
@@ -255,15 +252,9 @@ namespace bmfm::model {
 namespace {
 
 TEST(PretrainModel, AbsolutePositionsChangeTheOutputAndBoundTheLength) {
-  ModelConfig cfg;
-  cfg.hidden_size = 16;
-  cfg.num_layers = 1;
-  cfg.num_heads = 2;
-  cfg.intermediate_size = 32;
-  ModelShape shape;
-  shape.vocab_size = 12;
+  ModelConfig cfg = tiny_config();
+  ModelShape shape = tiny_shape();
   shape.max_length = 8;
-  shape.expressions = "continuous";
   at::manual_seed(2);
   PretrainModel none(cfg, shape);
   cfg.position_embedding = "absolute";
