@@ -1,5 +1,7 @@
 #include "bmfm/model/bert.h"
 
+#include <stdexcept>
+
 #include <torch/autograd.h>
 
 #include "bmfm/model/compat.h"
@@ -30,6 +32,9 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& mask
 }
 
 BertImpl::BertImpl(const ModelConfig& cfg, const ModelShape& shape, int64_t gene_dim) : hidden_(cfg.hidden_size) {
+  if (cfg.attention == "sdpa" && !compat::kHasSdpa)
+    throw std::invalid_argument("model.attention=sdpa needs libtorch 2.x (this build has " TORCH_VERSION
+                                "); use auto or explicit");
   const bool sdpa = cfg.attention == "sdpa" || (cfg.attention == "auto" && compat::kHasSdpa);
   embeddings_ = register_module("embeddings", FieldEmbeddings(cfg, shape, gene_dim));
   layers_ = register_module("layers", torch::nn::ModuleList());

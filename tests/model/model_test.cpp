@@ -277,6 +277,12 @@ TEST(PretrainModel, AbsolutePositionsChangeTheOutputAndBoundTheLength) {
   // With absolute positions the CLS state depends on the order.
   EXPECT_FALSE(at::allclose(absolute->forward(bt).hidden.select(1, 0), absolute->forward(bs).hidden.select(1, 0), 1e-5,
                             1e-6));
+  // attention=sdpa on a libtorch without it is refused rather than quietly running the explicit kernel.
+  if (!compat::kHasSdpa) {
+    ModelConfig sdpa = tiny_config();
+    sdpa.attention = "sdpa";
+    EXPECT_THROW(PretrainModel(sdpa, shape), std::invalid_argument);
+  }
   // A sequence longer than the position table is an error, not an out-of-bounds read.
   EXPECT_THROW(absolute->forward(to_tensors(toy_batch(9), at::kCPU)), std::invalid_argument);
 }
