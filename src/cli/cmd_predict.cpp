@@ -3,6 +3,7 @@
 // with obs["bmfm_pred_<label>"] and obsm["bmfm_prob_<label>"] (docs/finetune.md).
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -26,13 +27,19 @@ std::string quoted(const std::string& s) {
 }
 
 void write_matrix_csv(const std::string& path, const train::Predictions& p, bool probabilities) {
+  // Regression heads have a value, not probabilities: logits.csv only.
+  auto included = [&](const train::LabelPredictions& l) { return !(probabilities && l.kind == "regression"); };
   std::string text = "cell_id";
-  for (const auto& l : p.labels)
+  for (const auto& l : p.labels) {
+    if (!included(l)) continue;
+    if (l.kind == "regression") text += "," + quoted(l.name);
     for (const auto& c : l.classes) text += "," + quoted(l.name + "_" + c);
+  }
   text += "\n";
   for (size_t i = 0; i < p.cell_ids.size(); ++i) {
     text += quoted(p.cell_ids[i]);
     for (const auto& l : p.labels) {
+      if (!included(l)) continue;
       const auto& m = probabilities ? l.probabilities : l.logits;
       for (int64_t k = 0; k < m.n_cols; ++k) text += fmt::format(",{}", m.at(static_cast<int64_t>(i), k));
     }
@@ -76,7 +83,7 @@ Run add_predict_command(CLI::App& app) {
     csv += "\n";
     for (size_t i = 0; i < pred.cell_ids.size(); ++i) {
       csv += quoted(pred.cell_ids[i]);
-      for (const auto& l : pred.labels) csv += "," + quoted(l.classes.at(static_cast<size_t>(l.predicted[i])));
+      for (const auto& l : pred.labels) csv += "," + quoted(l.predicted_text(static_cast<int64_t>(i)));
       csv += "\n";
     }
     write_text_file((fs::path(out) / "predictions.csv").string(), csv);
@@ -88,12 +95,27 @@ Run add_predict_command(CLI::App& app) {
     for (const auto& l : pred.labels) {
       io::Column c;
       c.name = "bmfm_pred_" + l.name;
-      c.kind = io::Column::Kind::Categorical;
-      c.dtype = "category";
-      c.categories = l.classes;
-      c.codes = l.predicted;
+      if (l.kind == "regression") {
+        c.kind = io::Column::Kind::Numeric;
+        c.dtype = "float64";
+        c.numeric = l.values;
+      } else {
+        c.kind = io::Column::Kind::Categorical;
+        c.dtype = "category";
+        if (l.kind == "classification") {
+          c.categories = l.classes;
+          c.codes = l.predicted;
+        } else {
+          // Multi-label: each distinct predicted set ("a|b", "" for none) is a category.
+          std::map<std::string, int32_t> code;
+          std::vector<std::string> text(pred.cell_ids.size());
+          for (size_t i = 0; i < text.size(); ++i) code.emplace(text[i] = l.predicted_text(static_cast<int64_t>(i)), 0);
+          for (auto& [k, v] : code) v = static_cast<int32_t>(c.categories.size()), c.categories.push_back(k);
+          for (const auto& t : text) c.codes.push_back(code.at(t));
+        }
+        obsm["bmfm_prob_" + l.name] = l.probabilities;
+      }
       cols.push_back(std::move(c));
-      obsm["bmfm_prob_" + l.name] = l.probabilities;
     }
     const std::string h5ad = (fs::path(out) / "predictions.h5ad").string();
     if (p.slim) {
@@ -109,6 +131,10 @@ Run add_predict_command(CLI::App& app) {
       io::add_to_h5ad_copy(p.input, h5ad, cols, obsm);
     }
     for (const auto& l : pred.labels) {
+      if (l.kind != "classification") {
+        spdlog::info("predict {}: {} of {} cells", l.name, l.kind, pred.cell_ids.size());
+        continue;
+      }
       std::vector<int64_t> count(l.classes.size(), 0);
       for (int32_t k : l.predicted) ++count[static_cast<size_t>(k)];
       std::string summary;

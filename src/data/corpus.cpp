@@ -55,7 +55,8 @@ std::string CorpusManifest::to_json() const {
 CorpusManifest CorpusManifest::from_json(const std::string& text, const std::string& what) {
   CorpusManifest m;
   try {
-    const auto j = nlohmann::json::parse(text);
+    // ordered: the label dictionary keeps its column order (the order of the label words).
+    const auto j = nlohmann::ordered_json::parse(text);
     if (!j.is_object() || j.value("format", "") != corpus_format::kFormat)
       throw std::runtime_error(fmt::format("{}: not a bmfm corpus manifest (format is not \"{}\")", what,
                                            corpus_format::kFormat));

@@ -58,6 +58,14 @@ void add_to_h5ad_copy(const std::string& input, const std::string& output, const
       for (const Column& c : obs_categoricals) {
         const std::string path = "obs/" + c.name;
         replace(path);
+        if (c.kind == Column::Kind::Numeric) {
+          h5::write_array(f, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, c.numeric.data(), {c.numeric.size()}, h5::Filters{});
+          h5::write_encoding(f, path, "array", "0.2.0");
+          if (std::find(order.begin(), order.end(), c.name) == order.end()) order.push_back(c.name);
+          continue;
+        }
+        if (c.kind != Column::Kind::Categorical)
+          throw FormatError(fmt::format("{}: obs column {}: only categorical and float columns can be added", output, c.name));
         h5::create_group(f, path);
         h5::write_encoding(f, path, "categorical", "0.2.0");
         h5::write_attr_bool(f, path, "ordered", false);

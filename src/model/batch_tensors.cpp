@@ -80,6 +80,11 @@ BatchTensors to_tensors(const data::Batch& b, at::Device device) {
     t.wced_set = dev(host(b.wced_set, {b.B, b.V}, at::kByte));
   }
   if (b.C > 0) t.class_labels = dev(to_long(b.class_labels, {b.B, b.C}));
+  if (b.M > 0) t.multilabel = dev(host(b.multilabel, {b.B, b.M}, at::kFloat));
+  if (b.R > 0) {
+    t.regression = dev(host(b.regression, {b.B, b.R}, at::kFloat));
+    t.regression_mask = dev(host(b.regression_mask, {b.B, b.R}, at::kByte).to(at::kBool));
+  }
   return t;
 }
 

@@ -16,6 +16,9 @@ PretrainModelImpl::PretrainModelImpl(const ModelConfig& cfg, const ModelShape& s
     expr_head_ = register_module("expr_head", PredictionHead(H, 2, cfg.layer_norm_eps));
   if (shape.wced_width > 0)
     wced_head_ = register_module("wced_head", PredictionHead(H, 2 * shape.wced_width, cfg.layer_norm_eps));
+  if (!shape.labels.empty())
+    label_heads_ = register_module(
+        "label_heads", LabelHeads(H, cfg.dropout, cfg.label_pooling, cfg.label_head_layers, shape.labels));
   init_weights(*this, cfg.init_std);
 }
 
@@ -31,6 +34,7 @@ ModelOutputs PretrainModelImpl::forward(const BatchTensors& b) {
     out.wced_value = w.select(1, 0);
     out.wced_zero = w.select(1, 1);
   }
+  if (label_heads_) out.labels = label_heads_->forward(out.hidden, b);
   return out;
 }
 

@@ -35,12 +35,15 @@ LoadedModel load_checkpoint_model(const std::string& path, const at::Device& dev
   out.vocab = data::Vocab::load((fs::path(out.dir) / "vocab.json").string());
   out.vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + out.dir + "/index.json");
   out.step = c.meta.value("step", int64_t{0});
+  // Multitask checkpoints carry their label dictionary (the label heads' classes).
+  if (c.files.count("labels.json"))
+    out.labels = data::LabelDictionary::from_json(c.files.at("labels.json"), "checkpoint " + out.dir + "/labels.json");
 
   std::map<std::string, const at::Tensor*> saved;
   for (const auto& [k, t] : c.tensors) saved[k] = &t;
   const auto gene = saved.find("model/bert.embeddings.gene.weight");
   if (gene == saved.end()) throw std::runtime_error(fmt::format("checkpoint {}: no gene embedding table", out.dir));
-  const model::ModelShape shape = model_shape(out.vocab, out.config.collator(), out.config.losses);
+  const model::ModelShape shape = model_shape(out.vocab, out.config.collator(), out.config.losses, &out.labels);
   out.model = model::PretrainModel(out.config.model, shape, gene->second->size(1));
   torch::NoGradGuard no_grad;
   for (auto& p : out.model->named_parameters()) {

@@ -38,7 +38,9 @@ const config::Schema<LabelHeadConfig>& label_head_schema() {
   static const auto schema =
       config::Schema<L>("label")
           .field("name", &L::name, "obs column")
-          .field("loss", &L::loss, "ce | focal")
+          .field("kind", &L::kind, "classification | multilabel | regression")
+          .field("separator", &L::separator, "multilabel: separator between a cell's labels")
+          .field("loss", &L::loss, "auto (ce | bce | mse by kind) | ce | focal")
           .field("weight", &L::weight, "weight of this head's loss")
           .field("label_smoothing", &L::label_smoothing, "ce: label smoothing")
           .field("focal_gamma", &L::focal_gamma, "focal: gamma")
@@ -47,7 +49,15 @@ const config::Schema<LabelHeadConfig>& label_head_schema() {
           .field("silent_values", &L::silent_values, "values treated as missing")
           .check([](const L& l, const config::Config& cfg, const std::string& p) {
             if (l.name.empty()) config::fail(cfg, p + "name", "needs the obs column");
-            config::require_one_of(cfg, p + "loss", l.loss, {"ce", "focal"});
+            config::require_one_of(cfg, p + "kind", l.kind, {"classification", "multilabel", "regression"});
+            config::require_one_of(cfg, p + "loss", l.loss, {"auto", "ce", "focal", "bce", "mse"});
+            const std::string fits = l.kind == "classification" ? "auto, ce or focal" : l.kind == "multilabel" ? "auto or bce" : "auto or mse";
+            const bool ok = l.loss == "auto" || (l.kind == "classification" ? (l.loss == "ce" || l.loss == "focal")
+                                                 : l.kind == "multilabel"   ? l.loss == "bce"
+                                                                            : l.loss == "mse");
+            if (!ok) config::fail(cfg, p + "loss", fmt::format("a {} label takes loss {}", l.kind, fits));
+            if (l.label_smoothing > 0 && l.kind != "classification") config::fail(cfg, p + "label_smoothing", "classification only");
+            if (l.separator.empty()) config::fail(cfg, p + "separator", "must not be empty");
             if (!(l.weight > 0)) config::fail(cfg, p + "weight", "must be positive");
             if (l.label_smoothing < 0 || l.label_smoothing >= 1) config::fail(cfg, p + "label_smoothing", "in [0, 1)");
             if (l.focal_gamma < 0) config::fail(cfg, p + "focal_gamma", "must be >= 0");
@@ -108,8 +118,22 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
             if (!(f.head_lr_multiplier > 0)) config::fail(cfg, p + "head_lr_multiplier", "must be positive");
             if (f.batch_size < 1 || f.loader_threads < 1) config::fail(cfg, p + "batch_size", "batch_size, loader_threads >= 1");
             if (f.bootstrap < 0) config::fail(cfg, p + "bootstrap", "must be >= 0");
-            config::require_one_of(cfg, p + "trainer.early_stopping.monitor", f.trainer.early_stopping.monitor,
-                                   {"val/macro_f1", "val/accuracy", "val/loss"});
+            const std::string& monitor = f.trainer.early_stopping.monitor;
+            config::require_one_of(cfg, p + "trainer.early_stopping.monitor", monitor,
+                                   {"val/macro_f1", "val/accuracy", "val/loss", "val/r2"});
+            // The monitored metric is the first label's.
+            if (!f.labels.empty() && f.labels[0].kind == "regression" && monitor != "val/loss" && monitor != "val/r2")
+              config::fail(cfg, p + "trainer.early_stopping.monitor",
+                           fmt::format("the first label ({}) is a regression label: monitor val/r2 (mode max) or val/loss",
+                                       f.labels[0].name));
+            if (!f.labels.empty() && f.labels[0].kind != "regression" && monitor == "val/r2")
+              config::fail(cfg, p + "trainer.early_stopping.monitor", "val/r2 needs a regression label first");
+            if (!f.baseline.empty())
+              for (size_t i = 0; i < f.labels.size(); ++i)
+                if (f.labels[i].kind != "classification")
+                  config::fail(cfg, p + "labels[" + std::to_string(i) + "].kind",
+                               "baseline=pca_knn labels classification columns only (not supported yet for " +
+                                   f.labels[i].kind + ")");
             // Trainer keys the fine-tuning loop does not implement: refused, never silently ignored.
             const TrainerConfig d = FinetuneConfig::default_trainer();
             auto unsupported = [&](bool differs, const char* key) {
@@ -136,10 +160,30 @@ PretrainConfig load_architecture(const FinetuneConfig& cfg) {
   return pretrain_schema().read(config::compose(req), "");
 }
 
+// What one label head got right on a split (cells with a target only).
+struct HeadEvaluation {
+  std::vector<int32_t> y_true, y_pred;    // classification
+  std::vector<uint8_t> ml_true, ml_pred;  // multilabel (n_ml, width) 0/1
+  int64_t n_ml = 0;
+  std::vector<double> r_true, r_pred;     // regression
+};
+
 struct Evaluation {
   double loss = 0;
-  std::vector<std::vector<int32_t>> y_true, y_pred;  // per head, cells with a label
+  std::vector<HeadEvaluation> heads;
 };
+
+// The monitored number of the first head: accuracy / macro F1 (classification;
+// multilabel: subset accuracy / macro F1), R2 (regression).
+double monitor_value(const std::string& monitor, const model::LabelHeadSpec& spec, const HeadEvaluation& e) {
+  if (spec.kind == "regression") return eval::regression_metrics(e.r_true, e.r_pred).r2;
+  if (spec.kind == "multilabel") {
+    const auto m = eval::multilabel_metrics(e.ml_true, e.ml_pred, e.n_ml, spec.width);
+    return monitor == "val/accuracy" ? m.subset_accuracy : m.macro_f1;
+  }
+  const auto m = eval::annotation_metrics(e.y_true, e.y_pred, 0);
+  return monitor == "val/accuracy" ? m.accuracy : m.macro_f1;
+}
 
 class Run {
  public:
@@ -149,10 +193,13 @@ class Run {
  private:
   at::Tensor loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const;
   Evaluation evaluate(const data::CellSource& cells);
+  void reuse_pretrained_heads(const LoadedModel& pretrained);
   FinetuneResult run_baseline(const io::CsrMatrix& X, const data::EncodedLabels& enc, const data::Split& split,
                               FinetuneResult result);
 
   const FinetuneConfig& cfg_;
+  std::vector<LossConfig> losses_;  // one label loss per head (objective.h)
+  model::ModelShape heads_;         // .labels: the heads and where their targets are
   PretrainConfig arch_;
   data::Vocab vocab_;
   data::LabelDictionary dict_;
@@ -163,25 +210,15 @@ class Run {
   model::ClassifierModel model_{nullptr};
 };
 
-at::Tensor Run::loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const {
-  at::Tensor total;
-  double wsum = 0;
-  for (size_t h = 0; h < logits.size(); ++h) {
-    const auto& l = cfg_.labels[h];
-    at::Tensor y = bt.class_labels.select(1, static_cast<int64_t>(h));
-    at::Tensor keep = y.ge(0).nonzero().squeeze(1);
-    at::Tensor lg = logits[h].index_select(0, keep), yy = y.index_select(0, keep);
-    at::Tensor v = l.loss == "focal" ? focal_loss(lg, yy, l.focal_gamma) : cross_entropy(lg, yy, l.label_smoothing);
-    total = total.defined() ? total + l.weight * v : l.weight * v;
-    wsum += l.weight;
-  }
-  return total / wsum;
+at::Tensor Run::loss_of(const std::vector<at::Tensor>& outputs, const model::BatchTensors& bt) const {
+  model::ModelOutputs out;
+  out.labels = outputs;
+  return compute_objective(losses_, heads_, out, bt).total;
 }
 
 Evaluation Run::evaluate(const data::CellSource& cells) {
   Evaluation ev;
-  ev.y_true.resize(cfg_.labels.size());
-  ev.y_pred.resize(cfg_.labels.size());
+  ev.heads.resize(cfg_.labels.size());
   if (cells.n_cells() == 0) return ev;
   model_->eval();
   torch::NoGradGuard no_grad;
@@ -205,12 +242,34 @@ Evaluation Run::evaluate(const data::CellSource& cells) {
     }
     loss_sum += loss_of(logits, bt).item<double>() * static_cast<double>(batch.B);
     for (size_t h = 0; h < logits.size(); ++h) {
-      at::Tensor pred = logits[h].argmax(1).to(at::kCPU);
-      for (int64_t r = 0; r < batch.B; ++r) {
-        const int32_t y = batch.class_labels[static_cast<size_t>(r * batch.C) + h];
-        if (y < 0) continue;
-        ev.y_true[h].push_back(y);
-        ev.y_pred[h].push_back(static_cast<int32_t>(pred[r].item<int64_t>()));
+      const model::LabelHeadSpec& s = heads_.labels[h];
+      HeadEvaluation& e = ev.heads[h];
+      if (s.kind == "classification") {
+        at::Tensor pred = logits[h].argmax(1).to(at::kCPU);
+        for (int64_t r = 0; r < batch.B; ++r) {
+          const int32_t y = batch.class_labels[static_cast<size_t>(r * batch.C + s.offset)];
+          if (y < 0) continue;
+          e.y_true.push_back(y);
+          e.y_pred.push_back(static_cast<int32_t>(pred[r].item<int64_t>()));
+        }
+      } else if (s.kind == "multilabel") {
+        // sigmoid(z) > 0.5 <=> z > 0
+        at::Tensor pred = logits[h].gt(0).to(at::kByte).to(at::kCPU).contiguous();
+        for (int64_t r = 0; r < batch.B; ++r) {
+          const float* y = batch.multilabel.data() + r * batch.M + s.offset;
+          if (y[0] == -100.0f) continue;
+          for (int64_t j = 0; j < s.width; ++j)
+            e.ml_true.push_back(y[j] > 0.5f), e.ml_pred.push_back(pred.data_ptr<uint8_t>()[r * s.width + j]);
+          ++e.n_ml;
+        }
+      } else {
+        at::Tensor pred = logits[h].to(at::kFloat).to(at::kCPU).contiguous();
+        for (int64_t r = 0; r < batch.B; ++r) {
+          const size_t k = static_cast<size_t>(r * batch.R + s.offset);
+          if (!batch.regression_mask[k]) continue;
+          e.r_true.push_back(batch.regression[k]);
+          e.r_pred.push_back(pred.data_ptr<float>()[r]);
+        }
       }
     }
   }
@@ -219,55 +278,147 @@ Evaluation Run::evaluate(const data::CellSource& cells) {
   return ev;
 }
 
+void write_classification(const std::string& out, const LabelResult& l, bool intervals, nlohmann::ordered_json& j,
+                          std::string& md) {
+  for (const auto* split : {"val", "test"}) {
+    const eval::AnnotationMetrics& m = std::string(split) == "val" ? l.val : l.test;
+    if (m.n == 0) continue;
+    nlohmann::ordered_json s = {{"n", m.n},
+                                {"accuracy", m.accuracy},
+                                {"accuracy_ci95", {m.accuracy_lo, m.accuracy_hi}},
+                                {"macro_f1", m.macro_f1},
+                                {"macro_f1_ci95", {m.macro_f1_lo, m.macro_f1_hi}},
+                                {"balanced_accuracy", m.balanced_accuracy},
+                                {"macro_precision", m.macro_precision},
+                                {"macro_recall", m.macro_recall}};
+    if (!intervals) s.erase("accuracy_ci95"), s.erase("macro_f1_ci95");
+    nlohmann::ordered_json pc = nlohmann::ordered_json::object();
+    for (const auto& c : m.per_class)
+      pc[l.classes.at(static_cast<size_t>(c.label))] = {
+          {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+    s["per_class"] = pc;
+    j[l.name]["kind"] = l.kind;
+    j[l.name][split] = s;
+    auto ci = [&](double lo, double hi) { return intervals ? fmt::format(" [{:.4f}, {:.4f}]", lo, hi) : std::string(); };
+    md += fmt::format("| {} | {} | {} | {:.4f}{} | {:.4f}{} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n,
+                      m.accuracy, ci(m.accuracy_lo, m.accuracy_hi), m.macro_f1, ci(m.macro_f1_lo, m.macro_f1_hi),
+                      m.balanced_accuracy, m.macro_precision, m.macro_recall);
+  }
+  // Test-set tables for spreadsheets.
+  std::ostringstream pc("class,precision,recall,f1,support\n", std::ios::ate), cm;
+  for (const auto& c : l.test.per_class)
+    pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ',' << c.f1
+       << ',' << c.support << '\n';
+  cm << "true\\predicted";
+  for (int32_t c : l.test.labels) cm << ",\"" << l.classes.at(static_cast<size_t>(c)) << '"';
+  cm << '\n';
+  for (size_t a = 0; a < l.test.labels.size(); ++a) {
+    cm << '"' << l.classes.at(static_cast<size_t>(l.test.labels[a])) << '"';
+    for (int64_t v : l.test.confusion[a]) cm << ',' << v;
+    cm << '\n';
+  }
+  std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
+  std::ofstream(fs::path(out) / ("confusion_" + l.name + ".csv")) << cm.str();
+}
+
+void write_multilabel(const std::string& out, const LabelResult& l, nlohmann::ordered_json& j, std::string& md) {
+  for (const auto* split : {"val", "test"}) {
+    const eval::MultilabelMetrics& m = std::string(split) == "val" ? l.ml_val : l.ml_test;
+    if (m.n == 0) continue;
+    nlohmann::ordered_json s = {{"n", m.n},
+                                {"subset_accuracy", m.subset_accuracy},
+                                {"hamming_loss", m.hamming_loss},
+                                {"micro_precision", m.micro_precision},
+                                {"micro_recall", m.micro_recall},
+                                {"micro_f1", m.micro_f1},
+                                {"macro_f1", m.macro_f1},
+                                {"samples_f1", m.samples_f1}};
+    nlohmann::ordered_json pc = nlohmann::ordered_json::object();
+    for (const auto& c : m.per_label)
+      pc[l.classes.at(static_cast<size_t>(c.label))] = {
+          {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+    s["per_label"] = pc;
+    j[l.name]["kind"] = l.kind;
+    j[l.name][split] = s;
+    md += fmt::format("| {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n,
+                      m.subset_accuracy, m.hamming_loss, m.micro_f1, m.macro_f1, m.samples_f1);
+  }
+  std::ostringstream pc("label,precision,recall,f1,support\n", std::ios::ate);
+  for (const auto& c : l.ml_test.per_label)
+    pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ',' << c.f1
+       << ',' << c.support << '\n';
+  std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
+}
+
+void write_regression(const LabelResult& l, nlohmann::ordered_json& j, std::string& md) {
+  for (const auto* split : {"val", "test"}) {
+    const eval::RegressionMetrics& m = std::string(split) == "val" ? l.reg_val : l.reg_test;
+    if (m.n == 0) continue;
+    j[l.name]["kind"] = l.kind;
+    j[l.name][split] = {{"n", m.n}, {"mse", m.mse}, {"rmse", m.rmse}, {"mae", m.mae}, {"r2", m.r2}, {"pearson", m.pearson}};
+    md += fmt::format("| {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n, m.mse, m.mae, m.r2,
+                      m.pearson);
+  }
+}
+
 void write_outputs(const std::string& out, const FinetuneResult& r, bool intervals) {
   nlohmann::ordered_json j;
-  std::string md = "| label | split | cells | accuracy [95% CI] | macro F1 [95% CI] | balanced accuracy | macro precision | macro recall |\n"
-                   "|---|---|---|---|---|---|---|---|\n";
+  std::string cls, ml, reg;
   for (const auto& l : r.labels) {
-    for (const auto* split : {"val", "test"}) {
-      const eval::AnnotationMetrics& m = std::string(split) == "val" ? l.val : l.test;
-      if (m.n == 0) continue;
-      nlohmann::ordered_json s = {{"n", m.n},
-                                  {"accuracy", m.accuracy},
-                                  {"accuracy_ci95", {m.accuracy_lo, m.accuracy_hi}},
-                                  {"macro_f1", m.macro_f1},
-                                  {"macro_f1_ci95", {m.macro_f1_lo, m.macro_f1_hi}},
-                                  {"balanced_accuracy", m.balanced_accuracy},
-                                  {"macro_precision", m.macro_precision},
-                                  {"macro_recall", m.macro_recall}};
-      nlohmann::ordered_json pc = nlohmann::ordered_json::object();
-      for (const auto& c : m.per_class)
-        pc[l.classes.at(static_cast<size_t>(c.label))] = {
-            {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
-      s["per_class"] = pc;
-      j[l.name][split] = s;
-      auto ci = [&](double lo, double hi) { return intervals ? fmt::format(" [{:.4f}, {:.4f}]", lo, hi) : std::string(); };
-      if (!intervals) s.erase("accuracy_ci95"), s.erase("macro_f1_ci95");
-      md += fmt::format("| {} | {} | {} | {:.4f}{} | {:.4f}{} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n,
-                        m.accuracy, ci(m.accuracy_lo, m.accuracy_hi), m.macro_f1, ci(m.macro_f1_lo, m.macro_f1_hi),
-                        m.balanced_accuracy, m.macro_precision, m.macro_recall);
-    }
-    // Test-set tables for spreadsheets.
-    std::ostringstream pc("class,precision,recall,f1,support\n", std::ios::ate), cm;
-    for (const auto& c : l.test.per_class)
-      pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ','
-         << c.f1 << ',' << c.support << '\n';
-    cm << "true\\predicted";
-    for (int32_t c : l.test.labels) cm << ",\"" << l.classes.at(static_cast<size_t>(c)) << '"';
-    cm << '\n';
-    for (size_t a = 0; a < l.test.labels.size(); ++a) {
-      cm << '"' << l.classes.at(static_cast<size_t>(l.test.labels[a])) << '"';
-      for (int64_t v : l.test.confusion[a]) cm << ',' << v;
-      cm << '\n';
-    }
-    std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
-    std::ofstream(fs::path(out) / ("confusion_" + l.name + ".csv")) << cm.str();
+    if (l.kind == "multilabel") write_multilabel(out, l, j, ml);
+    else if (l.kind == "regression") write_regression(l, j, reg);
+    else write_classification(out, l, intervals, j, cls);
   }
+  std::string md;
+  if (!cls.empty())
+    md += "| label | split | cells | accuracy [95% CI] | macro F1 [95% CI] | balanced accuracy | macro precision | macro recall |\n"
+          "|---|---|---|---|---|---|---|---|\n" + cls;
+  if (!ml.empty())
+    md += std::string(md.empty() ? "" : "\n") +
+          "| multi-label | split | cells | subset accuracy | Hamming loss | micro F1 | macro F1 | samples F1 |\n"
+          "|---|---|---|---|---|---|---|---|\n" + ml;
+  if (!reg.empty())
+    md += std::string(md.empty() ? "" : "\n") +
+          "| regression | split | cells | MSE | MAE | R2 | Pearson r |\n|---|---|---|---|---|---|---|\n" + reg;
   j["cells"] = {{"train", r.n_train}, {"val", r.n_val}, {"test", r.n_test}};
   j["best_epoch"] = r.best_epoch;
   j["epochs"] = r.epochs;
   std::ofstream(fs::path(out) / "metrics.json") << j.dump(2) << '\n';
   std::ofstream(fs::path(out) / "metrics.md") << md;
+}
+
+// A multitask checkpoint's label head for the same column, with the same kind
+// and the same classes in the same order, starts the fine-tuning head (and its
+// pooler, when both pool the same way); any other head starts fresh.
+void Run::reuse_pretrained_heads(const LoadedModel& pretrained) {
+  if (pretrained.model->shape().labels.empty()) return;
+  auto src = pretrained.model->named_parameters();
+  auto dst = model_->named_parameters();
+  torch::NoGradGuard ng;
+  auto copy_prefix = [&](const std::string& prefix) {
+    int64_t n = 0;
+    for (auto& p : dst)
+      if (p.key().rfind(prefix, 0) == 0) {
+        const at::Tensor* t = src.find(p.key());
+        if (!t || !t->sizes().equals(p.value().sizes())) return int64_t{-1};
+        ++n;
+      }
+    for (auto& p : dst)
+      if (p.key().rfind(prefix, 0) == 0) p.value().copy_(src[p.key()]);
+    return n;
+  };
+  if (cfg_.pooling == pretrained.config.model.label_pooling && cfg_.pooling == "pooler" && copy_prefix("label_heads.pooler.") > 0)
+    spdlog::info("finetune: pooler from the checkpoint");
+  for (size_t h = 0; h < heads_.labels.size(); ++h) {
+    const model::LabelHeadSpec& s = heads_.labels[h];
+    bool same = false;
+    for (const auto& ps : pretrained.model->shape().labels)
+      if (ps.name == s.name && ps.kind == s.kind && ps.width == s.width)
+        same = pretrained.labels.column(s.name).classes == dict_.columns()[h].classes;
+    if (!same || cfg_.head_layers != pretrained.config.model.label_head_layers) continue;
+    if (copy_prefix("label_heads.heads." + model::label_head_key(s.name) + ".") > 0)
+      spdlog::info("finetune: head '{}' from the checkpoint's multitask head", s.name);
+  }
 }
 
 FinetuneResult Run::run_baseline(const io::CsrMatrix& X, const data::EncodedLabels& enc, const data::Split& split,
@@ -306,6 +457,7 @@ FinetuneResult Run::run_baseline(const io::CsrMatrix& X, const data::EncodedLabe
     };
     LabelResult lr;
     lr.name = cfg_.labels[h].name;
+    lr.kind = "classification";
     lr.classes = dict_.columns()[h].classes;
     lr.val = score(va, split.val);
     lr.test = score(te, split.test);
@@ -354,12 +506,29 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   const io::CsrMatrix X = reader.read_matrix(cfg_.matrix);
   io::require_counts(X, cfg_.input + " " + cfg_.matrix);
   std::vector<data::LabelColumnConfig> columns;
-  for (const auto& l : cfg_.labels) columns.push_back({l.name, "classification", l.silent_values, "|"});
+  for (const auto& l : cfg_.labels) columns.push_back({l.name, l.kind, l.silent_values, l.separator});
   dict_ = data::LabelDictionary::build(obs, columns, cfg_.input);
   const data::EncodedLabels enc = data::encode_labels(obs, dict_, columns, cfg_.input);
-  const int64_t n = reader.n_obs(), C = static_cast<int64_t>(columns.size());
-  std::vector<int32_t> first(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) first[static_cast<size_t>(i)] = enc.class_labels[static_cast<size_t>(i * C)];
+  for (const auto& l : cfg_.labels) {
+    LossConfig loss;
+    loss.field = "label";
+    loss.label = l.name;
+    loss.kind = l.loss != "auto" ? l.loss : l.kind == "classification" ? "ce" : l.kind == "multilabel" ? "bce" : "mse";
+    loss.weight = l.weight;
+    loss.label_smoothing = l.label_smoothing;
+    loss.focal_gamma = l.focal_gamma;
+    loss.grl_alpha = l.grl ? l.grl_alpha : 0.0;
+    heads_.labels.push_back(label_head_spec(dict_, loss));
+    losses_.push_back(loss);
+  }
+  const int64_t n = reader.n_obs(), C = enc.layout.n_class_columns;
+  // Stratification follows the first classification label.
+  std::vector<int32_t> first(static_cast<size_t>(n), -100);
+  if (C > 0)
+    for (int64_t i = 0; i < n; ++i) first[static_cast<size_t>(i)] = enc.class_labels[static_cast<size_t>(i * C)];
+  else if (cfg_.split.mode == "stratified")
+    throw std::runtime_error("finetune: split.mode=stratified needs a classification label (labels[].kind); "
+                             "use split.mode=random or column");
   std::vector<std::string> split_values;
   if (cfg_.split.mode == "column") {
     const io::Column& col = obs.at(cfg_.split.column);
@@ -378,17 +547,14 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   collator_ = std::make_unique<data::Collator>(vocab_, inference_collator(arch_), dict_.layout(),
                                                static_cast<uint64_t>(cfg_.seed));
   // ---- model ----
-  std::vector<model::LabelHeadSpec> specs;
-  for (size_t h = 0; h < cfg_.labels.size(); ++h)
-    specs.push_back({cfg_.labels[h].name, static_cast<int64_t>(dict_.columns()[h].classes.size()), cfg_.labels[h].grl,
-                     cfg_.labels[h].grl_alpha});
   at::manual_seed(static_cast<uint64_t>(cfg_.seed));
-  model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses), gene_dim,
-                                  cfg_.pooling, cfg_.head_layers, specs);
+  model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses, nullptr), gene_dim,
+                                  cfg_.pooling, cfg_.head_layers, heads_.labels);
   if (pretrained.model) {
     torch::NoGradGuard ng;
     auto src = pretrained.model->bert()->named_parameters();
     for (auto& p : model_->bert()->named_parameters()) p.value().copy_(src[p.key()]);
+    reuse_pretrained_heads(pretrained);
   }
   model_->to(device_);
   int64_t frozen = 0;
@@ -397,7 +563,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
       if (p.key().rfind(prefix, 0) == 0) p.value().requires_grad_(false), frozen += p.value().numel();
   if (!cfg_.freeze.empty()) spdlog::info("finetune: {} parameters frozen ({})", frozen, fmt::join(cfg_.freeze, ", "));
   AdamW opt(*model_, {cfg_.trainer.betas[0], cfg_.trainer.betas[1], cfg_.trainer.eps, cfg_.trainer.weight_decay});
-  opt.set_lr_scale([](const std::string& name) { return name.rfind("heads.", 0) == 0 || name.rfind("pooler.", 0) == 0; },
+  opt.set_lr_scale([](const std::string& name) { return name.rfind("label_heads.", 0) == 0; },
                    cfg_.head_lr_multiplier);
 
   // ---- training: epochs, validation at each end, best epoch kept ----
@@ -443,12 +609,12 @@ FinetuneResult Run::run(const std::string& config_yaml) {
     result.epochs = epoch + 1;
     if (val.n_cells() == 0) continue;
     const Evaluation ev = evaluate(val);
-    const auto m = eval::annotation_metrics(ev.y_true[0], ev.y_pred[0], 0);
     const std::string& monitor = cfg_.trainer.early_stopping.monitor;
-    const double value = monitor == "val/loss" ? ev.loss : monitor == "val/accuracy" ? m.accuracy : m.macro_f1;
-    spdlog::info("epoch {}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f}, val macro F1 {:.4f} ({})",
-                 epoch + 1, train_loss / static_cast<double>(std::max<int64_t>(batches, 1)), ev.loss, m.accuracy,
-                 m.macro_f1, cfg_.labels[0].name);
+    const double value = monitor == "val/loss" ? ev.loss : monitor_value(monitor, heads_.labels[0], ev.heads[0]);
+    spdlog::info("epoch {}: train loss {:.4f}, val loss {:.4f}{}", epoch + 1,
+                 train_loss / static_cast<double>(std::max<int64_t>(batches, 1)), ev.loss,
+                 monitor == "val/loss" ? std::string()
+                                       : fmt::format(", {} {:.4f} ({})", monitor, value, cfg_.labels[0].name));
     const double d = cfg_.trainer.early_stopping.min_delta;
     const bool mx = monitor == "val/loss" ? false : maximize;
     if (std::isnan(best) || (mx ? value > best + d : value < best - d)) {
@@ -476,13 +642,34 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   for (size_t h = 0; h < cfg_.labels.size(); ++h) {
     LabelResult lr;
     lr.name = cfg_.labels[h].name;
+    lr.kind = cfg_.labels[h].kind;
     lr.classes = dict_.columns()[h].classes;
-    if (!ev_val.y_true[h].empty())
-      lr.val = eval::annotation_metrics(ev_val.y_true[h], ev_val.y_pred[h], static_cast<int>(cfg_.bootstrap),
+    const HeadEvaluation &hv = ev_val.heads[h], &ht = ev_test.heads[h];
+    if (lr.kind == "regression") {
+      lr.reg_val = eval::regression_metrics(hv.r_true, hv.r_pred);
+      lr.reg_test = eval::regression_metrics(ht.r_true, ht.r_pred);
+      if (lr.reg_test.n == 0) throw std::runtime_error(fmt::format("finetune: no test cell has a '{}' value", lr.name));
+      spdlog::info("test {}: MSE {:.4g}, MAE {:.4g}, R2 {:.4f}, Pearson r {:.4f} ({} cells)", lr.name, lr.reg_test.mse,
+                   lr.reg_test.mae, lr.reg_test.r2, lr.reg_test.pearson, lr.reg_test.n);
+      result.labels.push_back(std::move(lr));
+      continue;
+    }
+    if (lr.kind == "multilabel") {
+      const int64_t k = heads_.labels[h].width;
+      lr.ml_val = eval::multilabel_metrics(hv.ml_true, hv.ml_pred, hv.n_ml, k);
+      lr.ml_test = eval::multilabel_metrics(ht.ml_true, ht.ml_pred, ht.n_ml, k);
+      if (lr.ml_test.n == 0) throw std::runtime_error(fmt::format("finetune: no test cell has '{}' labels", lr.name));
+      spdlog::info("test {}: subset accuracy {:.4f}, micro F1 {:.4f}, macro F1 {:.4f} ({} cells)", lr.name,
+                   lr.ml_test.subset_accuracy, lr.ml_test.micro_f1, lr.ml_test.macro_f1, lr.ml_test.n);
+      result.labels.push_back(std::move(lr));
+      continue;
+    }
+    if (!hv.y_true.empty())
+      lr.val = eval::annotation_metrics(hv.y_true, hv.y_pred, static_cast<int>(cfg_.bootstrap),
                                         static_cast<uint64_t>(cfg_.seed));
-    if (ev_test.y_true[h].empty())
+    if (ht.y_true.empty())
       throw std::runtime_error(fmt::format("finetune: no test cell has a '{}' label", lr.name));
-    lr.test = eval::annotation_metrics(ev_test.y_true[h], ev_test.y_pred[h], static_cast<int>(cfg_.bootstrap),
+    lr.test = eval::annotation_metrics(ht.y_true, ht.y_pred, static_cast<int>(cfg_.bootstrap),
                                        static_cast<uint64_t>(cfg_.seed));
     if (cfg_.bootstrap > 0)
       spdlog::info("test {}: accuracy {:.4f} [{:.4f}, {:.4f}], macro F1 {:.4f} [{:.4f}, {:.4f}] ({} cells)", lr.name,

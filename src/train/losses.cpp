@@ -50,4 +50,18 @@ at::Tensor is_zero_bce(const at::Tensor& zero_logit, const at::Tensor& target, c
   return masked_mean(bce, mask);
 }
 
+at::Tensor multilabel_bce(const at::Tensor& logits, const at::Tensor& targets) {
+  at::Tensor z = logits.to(at::kFloat);
+  at::Tensor keep = targets.ne(-100);
+  at::Tensor y = targets.clamp_min(0);
+  at::Tensor bce = at::clamp_min(z, 0) - z * y + at::log1p(at::exp(-z.abs()));
+  return masked_mean(bce, keep);
+}
+
+at::Tensor masked_mse(const at::Tensor& pred, const at::Tensor& target, const at::Tensor& mask) {
+  // Missing targets may hold any number (NaN, -100): select, do not multiply by 0.
+  at::Tensor t = at::where(mask, target, at::zeros_like(target));
+  return masked_mean((pred.to(at::kFloat) - t).pow(2), mask);
+}
+
 }  // namespace bmfm::train

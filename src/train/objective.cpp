@@ -3,13 +3,49 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "bmfm/train/losses.h"
 
 namespace bmfm::train {
 
+model::LabelHeadSpec label_head_spec(const data::LabelDictionary& dict, const LossConfig& l) {
+  model::LabelHeadSpec h;
+  h.name = l.label;
+  h.grl_alpha = l.grl_alpha;
+  int64_t n_class = 0, ml_offset = 0, n_reg = 0;
+  std::vector<std::string> names;
+  for (const auto& col : dict.columns()) {
+    names.push_back(col.name);
+    const int64_t width = static_cast<int64_t>(col.classes.size());
+    if (col.name == l.label) {
+      h.kind = data::to_string(col.kind);
+      h.width = col.kind == data::LabelKind::Regression ? 1 : width;
+      h.offset = col.kind == data::LabelKind::Classification ? n_class
+                 : col.kind == data::LabelKind::MultiLabel   ? ml_offset
+                                                             : n_reg;
+      const char* want = col.kind == data::LabelKind::Classification ? "ce or focal"
+                         : col.kind == data::LabelKind::MultiLabel   ? "bce"
+                                                                     : "mse";
+      const bool ok = col.kind == data::LabelKind::Classification ? (l.kind == "ce" || l.kind == "focal")
+                      : col.kind == data::LabelKind::MultiLabel   ? l.kind == "bce"
+                                                                  : l.kind == "mse";
+      if (!ok)
+        throw std::invalid_argument(
+            fmt::format("column '{}' is a {} label: its loss kind is {}, not {}", l.label, h.kind, want, l.kind));
+      return h;
+    }
+    if (col.kind == data::LabelKind::Classification) ++n_class;
+    else if (col.kind == data::LabelKind::MultiLabel) ml_offset += width;
+    else ++n_reg;
+  }
+  throw std::invalid_argument(
+      fmt::format("obs column '{}' is not one of the data's label columns [{}]: add {{name: {}}} to data.label_columns",
+                  l.label, fmt::join(names, ", "), l.label));
+}
+
 model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConfig& c,
-                              const std::vector<LossConfig>& losses) {
+                              const std::vector<LossConfig>& losses, const data::LabelDictionary* labels) {
   model::ModelShape s;
   s.vocab_size = vocab.size();
   s.max_length = c.tokenizer.max_length;
@@ -47,18 +83,42 @@ model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConf
     } else if (l.field == "wced") {
       if (!c.wced.enabled) bad("needs wced.enabled: true");
       s.wced_width = vocab.n_genes();
+    } else if (l.field == "label" && labels) {
+      try {
+        s.labels.push_back(label_head_spec(*labels, l));
+      } catch (const std::invalid_argument& e) {
+        bad(e.what());
+      }
+      for (size_t j = 0; j + 1 < s.labels.size(); ++j)
+        if (s.labels[j].name == l.label) bad("a second loss on the same label column (one head per column)");
     }
   }
   return s;
 }
 
-LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelOutputs& out,
-                            const model::BatchTensors& b) {
+LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelShape& shape,
+                            const model::ModelOutputs& out, const model::BatchTensors& b) {
   LossTerms r;
   double wsum = 0;
+  size_t head = 0;  // label heads are in label-loss order (model_shape)
   for (const LossConfig& l : losses) {
     at::Tensor v;
-    if (l.field == "genes") {
+    if (l.field == "label") {
+      if (head >= out.labels.size() || head >= shape.labels.size())
+        throw std::logic_error("compute_objective: the model has fewer label heads than label losses");
+      const model::LabelHeadSpec& h = shape.labels[head];
+      const at::Tensor& y = out.labels[head++];
+      if (h.kind == "classification") {
+        at::Tensor t = b.class_labels.select(1, h.offset);
+        at::Tensor keep = t.ge(0).nonzero().squeeze(1);
+        at::Tensor lg = y.index_select(0, keep), tt = t.index_select(0, keep);
+        v = l.kind == "focal" ? focal_loss(lg, tt, l.focal_gamma) : cross_entropy(lg, tt, l.label_smoothing);
+      } else if (h.kind == "multilabel") {
+        v = multilabel_bce(y, b.multilabel.narrow(1, h.offset, h.width));
+      } else {
+        v = masked_mse(y, b.regression.select(1, h.offset), b.regression_mask.select(1, h.offset));
+      }
+    } else if (l.field == "genes") {
       v = cross_entropy(out.gene_logits, b.gene_labels, l.label_smoothing);
     } else if (l.field == "expressions") {
       if (l.kind == "ce") v = cross_entropy(out.expr_out, b.expr_bins, l.label_smoothing);

@@ -1,6 +1,8 @@
 #include "bmfm/train/predict.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -48,6 +50,15 @@ const config::Schema<PredictConfig>& predict_schema() {
   return schema;
 }
 
+std::string LabelPredictions::predicted_text(int64_t i) const {
+  if (kind == "classification") return classes.at(static_cast<size_t>(predicted.at(static_cast<size_t>(i))));
+  if (kind == "regression") return fmt::format("{}", values.at(static_cast<size_t>(i)));
+  std::string text;
+  for (int64_t k = 0; k < probabilities.n_cols; ++k)
+    if (probabilities.at(i, k) > 0.5f) text += (text.empty() ? "" : separator) + classes.at(static_cast<size_t>(k));
+  return text;
+}
+
 Predictions predict(const PredictConfig& cfg) {
   std::string dir = cfg.checkpoint;
   if (!fs::exists(fs::path(dir) / "index.json") && fs::exists(fs::path(dir) / "checkpoints/best/index.json"))
@@ -70,12 +81,18 @@ Predictions predict(const PredictConfig& cfg) {
   vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + dir + "/index.json");
   const data::LabelDictionary dict = data::LabelDictionary::from_json(c.files.at("labels.json"), dir + "/labels.json");
 
+  // The heads as fine-tuning built them (kinds and batch offsets from the dictionary).
   std::vector<model::LabelHeadSpec> specs;
-  for (size_t h = 0; h < ft.labels.size(); ++h)
-    specs.push_back({ft.labels[h].name, static_cast<int64_t>(dict.columns().at(h).classes.size()), ft.labels[h].grl,
-                     ft.labels[h].grl_alpha});
+  for (const auto& l : ft.labels) {
+    LossConfig loss;
+    loss.field = "label";
+    loss.label = l.name;
+    loss.kind = l.kind == "classification" ? "ce" : l.kind == "multilabel" ? "bce" : "mse";
+    loss.grl_alpha = l.grl ? l.grl_alpha : 0.0;
+    specs.push_back(label_head_spec(dict, loss));
+  }
   const at::Tensor& gene = find_tensor(c, "model/bert.embeddings.gene.weight", dir);
-  model::ClassifierModel net(arch.model, model_shape(vocab, arch.collator(), arch.losses), gene.size(1), ft.pooling,
+  model::ClassifierModel net(arch.model, model_shape(vocab, arch.collator(), arch.losses, nullptr), gene.size(1), ft.pooling,
                              ft.head_layers, specs);
   {
     torch::NoGradGuard ng;
@@ -123,11 +140,14 @@ Predictions predict(const PredictConfig& cfg) {
   for (size_t h = 0; h < specs.size(); ++h) {
     LabelPredictions lp;
     lp.name = specs[h].name;
-    lp.classes = dict.columns()[h].classes;
-    lp.predicted.assign(static_cast<size_t>(n), -1);
-    const int64_t K = specs[h].n_classes;
+    lp.kind = specs[h].kind;
+    lp.separator = dict.column(lp.name).separator;
+    lp.classes = dict.column(lp.name).classes;
+    const int64_t K = specs[h].width;
+    if (lp.kind == "classification") lp.predicted.assign(static_cast<size_t>(n), -1);
+    if (lp.kind == "regression") lp.values.assign(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
     lp.logits = {n, K, std::vector<float>(static_cast<size_t>(n * K))};
-    lp.probabilities = lp.logits;
+    if (lp.kind != "regression") lp.probabilities = lp.logits;
     out.labels.push_back(std::move(lp));
   }
   torch::NoGradGuard no_grad;
@@ -142,16 +162,20 @@ Predictions predict(const PredictConfig& cfg) {
       logits = net->forward(bt);
     }
     for (size_t h = 0; h < logits.size(); ++h) {
-      at::Tensor lg = logits[h].to(at::kFloat).to(at::kCPU).contiguous();
-      at::Tensor pr = at::softmax(lg, 1).contiguous();
-      at::Tensor am = lg.argmax(1);
       auto& lp = out.labels[h];
+      at::Tensor lg = logits[h].to(at::kFloat).to(at::kCPU).reshape({batch.B, -1}).contiguous();
       const int64_t K = lg.size(1);
+      at::Tensor pr = lp.kind == "classification" ? at::softmax(lg, 1).contiguous()
+                      : lp.kind == "multilabel"   ? at::sigmoid(lg).contiguous()
+                                                  : at::Tensor();
       for (int64_t r = 0; r < batch.B; ++r) {
         const int64_t cell = batch.cell_index[static_cast<size_t>(r)];
-        std::copy_n(lg.data_ptr<float>() + r * K, K, lp.logits.data.begin() + cell * K);
-        std::copy_n(pr.data_ptr<float>() + r * K, K, lp.probabilities.data.begin() + cell * K);
-        lp.predicted[static_cast<size_t>(cell)] = static_cast<int32_t>(am[r].item<int64_t>());
+        const float* row = lg.data_ptr<float>() + r * K;
+        std::copy_n(row, K, lp.logits.data.begin() + cell * K);
+        if (pr.defined()) std::copy_n(pr.data_ptr<float>() + r * K, K, lp.probabilities.data.begin() + cell * K);
+        if (lp.kind == "classification")
+          lp.predicted[static_cast<size_t>(cell)] = static_cast<int32_t>(std::max_element(row, row + K) - row);
+        if (lp.kind == "regression") lp.values[static_cast<size_t>(cell)] = row[0];
       }
     }
     bar.advance(batch.B);

@@ -10,13 +10,27 @@ const config::Schema<LossConfig>& loss_schema() {
   using L = LossConfig;
   static const auto schema =
       config::Schema<L>("loss")
-          .field("field", &L::field, "genes | expressions | wced")
-          .field("kind", &L::kind, "genes: ce; expressions: ce | token_value | mse | is_zero_bce; wced: mse | is_zero_bce")
+          .field("field", &L::field, "genes | expressions | wced | label")
+          .field("kind", &L::kind,
+                 "genes: ce; expressions: ce | token_value | mse | is_zero_bce; wced: mse | is_zero_bce; "
+                 "label: ce | focal | bce | mse")
           .field("set", &L::set, "wced: input | non_input | all genes of the cell")
+          .field("label", &L::label, "field label: the obs column (listed in data.label_columns)")
           .field("weight", &L::weight, "weight w_i in sum(w_i L_i) / sum(w_i)")
           .field("label_smoothing", &L::label_smoothing, "ce only")
+          .field("focal_gamma", &L::focal_gamma, "focal only: gamma")
+          .field("grl_alpha", &L::grl_alpha, "field label: gradient reversal strength in front of the head; 0 = off")
           .check([](const L& l, const config::Config& cfg, const std::string& p) {
-            config::require_one_of(cfg, p + "field", l.field, {"genes", "expressions", "wced"});
+            config::require_one_of(cfg, p + "field", l.field, {"genes", "expressions", "wced", "label"});
+            if (l.field == "label") {
+              if (l.label.empty()) config::fail(cfg, p + "label", "field label needs the obs column, e.g. label: cell_type");
+              config::require_one_of(cfg, p + "kind", l.kind, {"ce", "focal", "bce", "mse"});
+            } else {
+              if (!l.label.empty()) config::fail(cfg, p + "label", "only for field label");
+              if (l.grl_alpha != 0) config::fail(cfg, p + "grl_alpha", "only for field label");
+            }
+            if (l.grl_alpha < 0) config::fail(cfg, p + "grl_alpha", "must be >= 0");
+            if (l.focal_gamma < 0) config::fail(cfg, p + "focal_gamma", "must be >= 0");
             if (l.field == "genes") config::require_one_of(cfg, p + "kind", l.kind, {"ce"});
             if (l.field == "expressions")
               config::require_one_of(cfg, p + "kind", l.kind, {"ce", "token_value", "mse", "is_zero_bce"});
@@ -36,6 +50,7 @@ const config::Schema<LossConfig>& loss_schema() {
 
 std::string loss_name(const LossConfig& l) {
   if (l.field == "wced") return fmt::format("wced_{}_{}", l.set, l.kind);
+  if (l.field == "label") return fmt::format("label_{}_{}", l.label, l.kind);
   return fmt::format("{}_{}", l.field, l.kind);
 }
 

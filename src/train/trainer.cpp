@@ -47,7 +47,7 @@ bool use_bf16(const std::string& precision, const at::Device& device) {
 }
 
 model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& data, const at::Device& device) {
-  const model::ModelShape shape = model_shape(data.vocab(), cfg.collator(), cfg.losses);
+  const model::ModelShape shape = model_shape(data.vocab(), cfg.collator(), cfg.losses, &data.corpus->labels());
   const auto& ge = cfg.model.gene_embedding;
   data::AlignedGeneEmbedding aligned;
   int64_t gene_dim = cfg.model.hidden_size;
@@ -71,7 +71,7 @@ LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossCo
   {
     model::compat::AutocastGuard autocast(batch.gene_ids.device().type(), bf16);
     const model::ModelOutputs out = model->forward(batch);
-    terms = compute_objective(losses, out, batch);
+    terms = compute_objective(losses, model->shape(), out, batch);
   }
   (terms.total * scale).backward();
   terms.total = terms.total.detach();
@@ -186,7 +186,7 @@ Values Run::validate() {
     loader.next(batch);
     const model::BatchTensors bt = model::to_tensors(batch, device_);
     model::compat::AutocastGuard autocast(device_.type(), bf16_);
-    avg.add(compute_objective(cfg_.losses, model_->forward(bt), bt));
+    avg.add(compute_objective(cfg_.losses, model_->shape(), model_->forward(bt), bt));
   }
   model_->train();
   return avg.take("val/");

@@ -209,6 +209,28 @@ TEST(PrepareCorpus, LabelColumnsAndQc) {
   EXPECT_EQ(c.cell(0).labels[0], 19);
   EXPECT_EQ(c.cell(219).labels[0], 11);
 
+  // Several columns, not in alphabetical order: the reopened dictionary keeps
+  // the order of the label words (a sorted JSON object once swapped them).
+  // Expected codes from anndata (observed categories in category order).
+  PrepareConfig several = cfg;
+  several.output = bmfm::test::temp_dir("prepare_labels_order") + "/corpus";
+  LabelColumnConfig tissue, donor;
+  tissue.name = "tissue";
+  donor.name = "donor_id";
+  several.label_columns = {tissue, ct, donor};
+  prepare_corpus(several);
+  const Corpus cs = Corpus::open(several.output);
+  ASSERT_EQ(cs.labels().columns().size(), 3u);
+  EXPECT_EQ(cs.labels().columns()[0].name, "tissue");
+  EXPECT_EQ(cs.labels().columns()[1].name, "cell_type");
+  EXPECT_EQ(cs.labels().columns()[2].name, "donor_id");
+  EXPECT_EQ(cs.cell(0).labels[0], 0);
+  EXPECT_EQ(cs.cell(0).labels[1], 19);
+  EXPECT_EQ(cs.cell(0).labels[2], 13);
+  EXPECT_EQ(cs.cell(219).labels[0], 3);
+  EXPECT_EQ(cs.cell(219).labels[1], 11);
+  EXPECT_EQ(cs.cell(219).labels[2], 24);
+
   // QC min_genes 1900 keeps the cells with >= 1900 stored genes; row 219 has 1906.
   PrepareConfig q = cfg;
   q.output = bmfm::test::temp_dir("prepare_qc") + "/corpus";

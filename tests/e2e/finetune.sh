@@ -105,4 +105,60 @@ expect_exit 1 "$BMFM" predict --checkpoint pre --input "$SYM" --output-dir pred3
 expect_in "$WORK/err" "not a fine-tuned model"
 expect_exit 1 "$BMFM" predict --checkpoint scratch --input "$DATA/scanpy_10x_mousebrain10k_1000genes.h5ad" --output-dir pred4
 expect_in "$WORK/err" "none of its 1000 genes is in the model's vocabulary"
+# 5. Regression and multi-label heads next to a classification head, then
+# predict: metrics.json agrees with sklearn on the predictions of the test cells.
+"$PYTHON" - "$SYM" <<'PY'
+import sys
+import anndata, numpy as np
+a = anndata.read_h5ad(sys.argv[1])
+counts = np.asarray(a.layers["counts"].sum(1)).ravel()
+a.obs["log_depth"] = np.log1p(counts)                       # regression target
+big = counts > np.median(counts)
+a.obs["tags"] = [b + ("|deep" if d else "") for b, d in zip(a.obs["batch"].astype(str), big)]  # multi-label
+a.obs.loc[a.obs_names[:5], "log_depth"] = np.nan            # missing values are left out
+a.write_h5ad("sym_extra.h5ad")
+PY
+expect_exit 0 "$BMFM" finetune architecture="$CFG/wced.yaml" "architecture_overrides=[size=tiny]" --input sym_extra.h5ad \
+  matrix=layers/counts "labels=[{name: cell_type}, {name: log_depth, kind: regression}, {name: tags, kind: multilabel}]" \
+  split.mode=column split.column=batch "split.test_values=[5p]" trainer.max_epochs=1 bootstrap=0 --output-dir multi
+expect_in multi/metrics.md "| regression | split | cells | MSE | MAE | R2 | Pearson r |"
+expect_in multi/metrics.md "| multi-label | split |"
+expect_exit 0 "$BMFM" predict --checkpoint multi --input sym_extra.h5ad matrix=layers/counts write_probabilities=true --output-dir pred_multi
+"$PYTHON" - <<'PY'
+import json
+import anndata, numpy as np, pandas as pd
+from sklearn.metrics import mean_squared_error, r2_score, f1_score, accuracy_score
+m = json.load(open("multi/metrics.json"))
+src = anndata.read_h5ad("sym_extra.h5ad")
+p = pd.read_csv("pred_multi/predictions.csv", index_col=0, keep_default_na=False)
+out = anndata.read_h5ad("pred_multi/predictions.h5ad")
+test = (src.obs["batch"] == "5p").values
+# regression: the predicted values on test cells with a target reproduce MSE and R2
+y, has = src.obs["log_depth"].values, ~np.isnan(src.obs["log_depth"].values)
+pred = p["log_depth"].astype(float).values
+assert np.allclose(pred, out.obs["bmfm_pred_log_depth"].values, atol=1e-6)
+r = m["log_depth"]["test"]
+sel = test & has
+assert r["n"] == sel.sum(), (r["n"], sel.sum())
+assert abs(r["mse"] - mean_squared_error(y[sel], pred[sel])) < 1e-4 * max(1, r["mse"]), r
+assert abs(r["r2"] - r2_score(y[sel], pred[sel])) < 1e-4, r
+# multi-label: predicted sets ("a|b") reproduce subset accuracy and macro F1
+classes = ["3pv1", "3pv2", "5p", "deep"]
+def hot(values):
+    return np.array([[c in v.split("|") for c in classes] for v in values], dtype=int)
+Y, P = hot(src.obs["tags"].astype(str).values[test]), hot(p["tags"].values[test])
+t = m["tags"]["test"]
+assert abs(t["subset_accuracy"] - accuracy_score(Y, P)) < 1e-9, t
+assert abs(t["macro_f1"] - f1_score(Y, P, average="macro", zero_division=0)) < 1e-9, t
+prob = pd.read_csv("pred_multi/probabilities.csv", index_col=0)
+assert [c for c in prob.columns if c.startswith("tags_")] == [f"tags_{c}" for c in classes]
+assert "log_depth" not in prob.columns
+print(f"regression test R2 {r['r2']:.3f}, multi-label subset accuracy {t['subset_accuracy']:.3f}: match sklearn")
+PY
+expect_exit 2 "$BMFM" finetune --checkpoint pre --input sym_extra.h5ad "labels=[{name: log_depth, kind: regression}]" \
+  matrix=layers/counts --output-dir e6
+expect_in "$WORK/err" "monitor val/r2 (mode max) or val/loss"
+expect_exit 2 "$BMFM" finetune --checkpoint pre --input sym_extra.h5ad "labels=[{name: tags, kind: multilabel, loss: ce}]" \
+  matrix=layers/counts --output-dir e7
+expect_in "$WORK/err" "a multilabel label takes loss auto or bce"
 echo "finetune e2e: ok"

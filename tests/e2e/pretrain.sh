@@ -11,7 +11,7 @@ CFG=$BMFM_SOURCE_DIR/configs
 COMMON=("data.inputs=[$CXG]" data.val_fraction=0.1 trainer.warmup_steps=5 trainer.log_every=5 trainer.lr=1e-3)
 
 # 1. Each preset at size=tiny: validation loss falls; checkpoints, config and logs written.
-for preset in wced mlm_rda mlm_multitask; do
+for preset in wced mlm_rda mlm_multitask wced_multitask; do
   expect_exit 0 "$BMFM" pretrain --config "$CFG/$preset.yaml" size=tiny "${COMMON[@]}" \
     trainer.max_steps=40 trainer.val_every=20 --output-dir "run_$preset"
   for f in config.yaml bmfm.log metrics.csv metrics.jsonl checkpoints/last/index.json checkpoints/last/tensors.bin \
@@ -29,6 +29,33 @@ print(f"{preset}: val/loss {first:.4f} -> {last:.4f}")
 assert last < first, (preset, first, last)
 PY
 done
+
+# 1a. Multitask presets: the label heads (cell type, tissue, tissue_general,
+# donor behind gradient reversal) are trained and logged with the objective;
+# the checkpoint carries its label dictionary; fine-tuning picks up a head of
+# the same column by name; embedding works from the multitask checkpoint.
+"$PYTHON" - <<'PY'
+import json
+for preset in ["mlm_multitask", "wced_multitask"]:
+    val = [j for j in map(json.loads, open(f"run_{preset}/metrics.jsonl")) if j["split"] == "val"]
+    for col in ["cell_type", "tissue", "tissue_general", "donor_id"]:
+        assert f"val/label_{col}_ce" in val[-1], (preset, sorted(val[-1]))
+    d = json.load(open(f"run_{preset}/checkpoints/last/labels.json"))
+    assert list(d["columns"]) == ["cell_type", "tissue", "tissue_general", "donor_id"], list(d["columns"])
+    idx = json.load(open(f"run_{preset}/checkpoints/last/index.json"))
+    names = {t["name"] for t in idx["tensors"]}
+    assert "model/label_heads.heads.donor_id.0.weight" in names, preset
+print("multitask presets: label terms logged, heads and label dictionary checkpointed")
+PY
+expect_exit 0 "$BMFM" finetune --checkpoint run_wced_multitask --input "$CXG" "labels=[{name: cell_type}, {name: tissue_general}]" \
+  split.mode=random trainer.max_epochs=1 bootstrap=0 --output-dir ft_multitask
+expect_in "$WORK/err" "head 'cell_type' from the checkpoint's multitask head"
+expect_in "$WORK/err" "head 'tissue_general' from the checkpoint's multitask head"
+expect_exit 0 "$BMFM" embed --checkpoint run_mlm_multitask --input "$CXG" --slim --output-dir emb_multitask
+# A label loss on a column the data does not carry names the loss and the fix.
+expect_exit 1 "$BMFM" pretrain --config "$CFG/wced_multitask.yaml" size=tiny "${COMMON[@]}" trainer.max_steps=2 \
+  "data.label_columns=[{name: cell_type}]" --output-dir bad_label
+expect_in "$WORK/err" "obs column 'tissue' is not one of the data's label columns [cell_type]"
 
 # 1b. Binned expressions (scGPT bins) with bin cross entropy + token-value loss.
 expect_exit 0 "$BMFM" pretrain --config "$CFG/mlm_multitask.yaml" size=tiny "${COMMON[@]}" trainer.max_steps=30 \

@@ -231,14 +231,23 @@ TEST(Classifier, HeadsAndPoolings) {
   ModelConfig cfg = tiny_config();
   ModelShape shape = tiny_shape();
   for (const char* pooling : {"cls", "mean", "pooler"}) {
-    const std::vector<LabelHeadSpec> heads{{"cell_type", 5, false, 1.0}, {"donor", 3, true, 1.0}};
+    const std::vector<LabelHeadSpec> heads{{"cell_type", "classification", 5, 0, 0.0},
+                                           {"donor", "classification", 3, 1, 1.0},
+                                           {"age", "regression", 1, 0, 0.0},
+                                           {"tags", "multilabel", 4, 0, 0.0}};
     ClassifierModel m(cfg, shape, int64_t{0}, std::string(pooling), int64_t{2}, heads);
     m->eval();
     torch::NoGradGuard ng;
     const auto out = m->forward(to_tensors(toy_batch(6), at::kCPU));
-    ASSERT_EQ(out.size(), 2u);
+    ASSERT_EQ(out.size(), 4u);
     EXPECT_EQ(out[0].sizes(), (std::vector<int64_t>{2, 5}));
     EXPECT_EQ(out[1].sizes(), (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(out[2].sizes(), (std::vector<int64_t>{2}));  // regression: one value per cell
+    EXPECT_EQ(out[3].sizes(), (std::vector<int64_t>{2, 4}));
+    // Heads are registered by column name (fine-tuning reuses pretrained heads by name).
+    const auto params = m->named_parameters();
+    EXPECT_NE(params.find("label_heads.heads.donor.3.weight"), nullptr);
+    EXPECT_EQ(params.find("label_heads.pooler.weight") != nullptr, std::string(pooling) == "pooler");
     // Padding does not change a pooled representation.
     const auto padded = m->forward(to_tensors(toy_batch(11), at::kCPU));
     EXPECT_TRUE(at::allclose(out[0], padded[0], 1e-5, 1e-6)) << pooling;
@@ -250,6 +259,36 @@ TEST(Classifier, HeadsAndPoolings) {
 
 namespace bmfm::model {
 namespace {
+
+TEST(PretrainModel, MultitaskLabelHeadsOnThePooledCell) {
+  ModelConfig cfg = tiny_config();
+  ModelShape shape = tiny_shape();
+  shape.labels = {{"cell.type", "classification", 4, 0, 0.0}, {"donor", "classification", 2, 1, 1.0}};
+  PretrainModel m(cfg, shape);
+  const auto params = m->named_parameters();
+  EXPECT_NE(params.find("label_heads.heads.cell_type.0.weight"), nullptr);  // '.' in a column name becomes '_'
+  const auto out = m->forward(to_tensors(toy_batch(6), at::kCPU));
+  ASSERT_EQ(out.labels.size(), 2u);
+  EXPECT_EQ(out.labels[0].sizes(), (std::vector<int64_t>{2, 4}));
+  // Gradient reversal in front of a head: the same weights give the encoder
+  // exactly the negated (alpha = 1) gradient of that head's output.
+  auto encoder_grad = [&](double alpha) {
+    ModelShape s = tiny_shape();
+    s.labels = {{"donor", "classification", 2, 0, alpha}};
+    at::manual_seed(3);
+    PretrainModel net(cfg, s);
+    net->eval();
+    net->forward(to_tensors(toy_batch(6), at::kCPU)).labels[0].select(1, 0).sum().backward();
+    return net->named_parameters()["bert.layers.0.ff_out.weight"].grad().clone();
+  };
+  const at::Tensor plain = encoder_grad(0.0), reversed = encoder_grad(1.0);
+  EXPECT_GT(plain.abs().sum().item<double>(), 0);
+  EXPECT_TRUE(at::allclose(reversed, -plain, 1e-5, 1e-7));
+  shape.labels = {{"a", "classification", 2, 0, 0.0}, {"a", "classification", 2, 1, 0.0}};
+  EXPECT_THROW(PretrainModel(cfg, shape), std::invalid_argument);
+  shape.labels = {{"a", "classification", 1, 0, 0.0}};
+  EXPECT_THROW(PretrainModel(cfg, shape), std::invalid_argument);
+}
 
 TEST(PretrainModel, AbsolutePositionsChangeTheOutputAndBoundTheLength) {
   ModelConfig cfg = tiny_config();

@@ -2,6 +2,7 @@
 // computed with Python's math module (log-sum-exp and softplus written out),
 // independently of torch and of this code.
 #include "bmfm/train/losses.h"
+#include "bmfm/train/objective.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,72 @@ TEST(Losses, EmptySelectionsGiveZeroNotNaN) {
   at::Tensor none = at::zeros({3}, at::kBool);
   EXPECT_EQ(nonzero_mse(t({1, 2, 3}), t({1, 1, 1}), none).item<double>(), 0.0);
   EXPECT_EQ(is_zero_bce(t({1, 2, 3}), t({1, 1, 1}), none).item<double>(), 0.0);
+}
+
+TEST(Losses, MultilabelBceSkipsMissingRows) {
+  // mean(softplus(z) - z y) over the 4 kept entries: 0.9018534658253119 (Python math).
+  at::Tensor z = at::tensor({0.5f, -1.0f, 2.0f, 0.0f, 9.0f, 9.0f}).view({3, 2});
+  at::Tensor y = at::tensor({1.0f, 0.0f, 0.0f, 1.0f, -100.0f, -100.0f}).view({3, 2});
+  EXPECT_NEAR(multilabel_bce(z, y).item<double>(), 0.9018534658253119, 1e-6);
+  EXPECT_EQ(multilabel_bce(z.narrow(0, 2, 1), y.narrow(0, 2, 1)).item<double>(), 0.0);
+}
+
+TEST(Losses, MaskedMseIgnoresMissingTargetsEvenNaN) {
+  // ((1 - 1.5)^2 + (0.25 + 0.5)^2) / 2 = 0.40625
+  const float nan = std::nanf("");
+  at::Tensor mask = at::tensor({1, 0, 1}).to(at::kBool);
+  EXPECT_NEAR(masked_mse(t({1.0f, 7.0f, 0.25f}), t({1.5f, nan, -0.5f}), mask).item<double>(), 0.40625, 1e-7);
+}
+
+// Label losses of the multitask objective: where each head finds its targets.
+TEST(Objective, LabelHeadsFindTheirTargetsAndKinds) {
+  const auto dict = data::LabelDictionary::from_json(
+      R"({"format": "bmfm-label-dictionary", "version": 1, "columns": {
+          "cell_type": {"kind": "classification", "classes": ["B", "T", "NK"]},
+          "tags": {"kind": "multilabel", "classes": ["a", "b"], "separator": "|"},
+          "donor": {"kind": "classification", "classes": ["d1", "d2"]},
+          "age": {"kind": "regression", "classes": []}}})",
+      "test");
+  auto loss = [](std::string label, std::string kind, double grl = 0) {
+    LossConfig l;
+    l.field = "label";
+    l.label = std::move(label);
+    l.kind = std::move(kind);
+    l.grl_alpha = grl;
+    return l;
+  };
+  const auto donor = label_head_spec(dict, loss("donor", "ce", 0.5));
+  EXPECT_EQ(donor.kind, "classification");
+  EXPECT_EQ(donor.width, 2);
+  EXPECT_EQ(donor.offset, 1);  // second classification column
+  EXPECT_EQ(donor.grl_alpha, 0.5);
+  const auto tags = label_head_spec(dict, loss("tags", "bce"));
+  EXPECT_EQ(tags.offset, 0);
+  EXPECT_EQ(tags.width, 2);
+  EXPECT_EQ(label_head_spec(dict, loss("age", "mse")).offset, 0);
+  EXPECT_THROW(label_head_spec(dict, loss("age", "ce")), std::invalid_argument);
+  EXPECT_THROW(label_head_spec(dict, loss("tissue", "ce")), std::invalid_argument);
+
+  // Two cells; outputs chosen so each term is a hand value.
+  model::ModelShape shape;
+  shape.labels = {donor, tags, label_head_spec(dict, loss("age", "mse"))};
+  std::vector<LossConfig> losses = {loss("donor", "ce"), loss("tags", "bce"), loss("age", "mse")};
+  losses[2].weight = 2.0;
+  model::ModelOutputs out;
+  out.labels = {at::tensor({0.0f, 0.0f, 1.0f, 1.0f}).view({2, 2}), at::zeros({2, 2}), at::tensor({3.0f, 0.0f})};
+  model::BatchTensors b;
+  b.B = 2;
+  b.class_labels = at::tensor({0, 1, 2, -100}).view({2, 2}).to(at::kLong);  // donor: cell 0 -> d2, cell 1 missing
+  b.multilabel = at::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({2, 2});
+  b.regression = at::tensor({1.0f, 0.0f}).view({2, 1});
+  b.regression_mask = at::tensor({1, 0}).to(at::kBool).view({2, 1});
+  const LossTerms terms = compute_objective(losses, shape, out, b);
+  ASSERT_EQ(terms.terms.size(), 3u);
+  EXPECT_EQ(terms.terms[0].first, "label_donor_ce");
+  EXPECT_NEAR(terms.terms[0].second.item<double>(), std::log(2.0), 1e-6);  // uniform over 2 classes
+  EXPECT_NEAR(terms.terms[1].second.item<double>(), std::log(2.0), 1e-6);  // logit 0 everywhere
+  EXPECT_NEAR(terms.terms[2].second.item<double>(), 4.0, 1e-6);            // (3 - 1)^2, cell 1 missing
+  EXPECT_NEAR(terms.total.item<double>(), (2 * std::log(2.0) + 2 * 4.0) / 4.0, 1e-6);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(Overfit, TinyWcedMemorises32RealCells) {
   cfg.model.num_heads = 4;
   cfg.model.intermediate_size = 128;
   cfg.model.dropout = cfg.model.attention_dropout = 0;
-  cfg.losses = {{"wced", "mse", "all", 1.0, 0.0}, {"wced", "is_zero_bce", "all", 1.0, 0.0}};
+  cfg.losses = {{"wced", "mse", "all", "", 1.0, 0.0}, {"wced", "is_zero_bce", "all", "", 1.0, 0.0}};
   PretrainData data = open_pretrain_data(cfg, test::temp_dir("overfit"));
   // The same 32 cells every step, in file order.
   std::vector<int64_t> first32(32);

@@ -19,7 +19,7 @@ namespace bmfm::io {
 // obsm layout, which cannot take a 2-D entry.
 void add_obsm(const std::string& input, const std::string& output, const std::string& key, const DenseMatrix& m);
 
-// The same, for several obsm entries and categorical obs columns (appended to
+// The same, for several obsm entries and categorical or float (Kind::Numeric) obs columns (appended to
 // obs's column order; a column of that name is replaced). obs must be in the
 // AnnData >= 0.8 layout (a dataframe group); FormatError otherwise.
 void add_to_h5ad_copy(const std::string& input, const std::string& output, const std::vector<Column>& obs_categoricals,

@@ -26,8 +26,11 @@ struct BatchTensors {
   // ---- WCED targets ----
   at::Tensor wced_values, wced_is_zero;  // (B, V) float
   at::Tensor wced_set;                   // (B, V) uint8 data::wced_set code
-  // ---- sequence labels (fine-tuning) ----
-  at::Tensor class_labels;  // (B, C) int64, -100 = missing
+  // ---- sequence labels (fine-tuning, multitask) ----
+  at::Tensor class_labels;     // (B, C) int64, -100 = missing
+  at::Tensor multilabel;       // (B, M) float 0/1, -100 over a missing column's block
+  at::Tensor regression;       // (B, R) float
+  at::Tensor regression_mask;  // (B, R) bool: regression holds a target
 };
 
 // Copies `batch` to `device`. Binned expression targets become bin indices

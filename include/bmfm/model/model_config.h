@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bmfm/config/schema.h"
 
@@ -44,12 +45,28 @@ struct ModelConfig {
   std::string attention = "auto";           // auto | sdpa | explicit (see model/attention.h)
   GeneEmbeddingConfig gene_embedding;
   ExpressionEncoderConfig expression_encoder;
+  // Multitask pretraining: how the sequence-level label heads read the cell
+  // (cls | mean over real tokens | pooler = dense + tanh on CLS) and their depth
+  // (1 linear | 2 dense, GELU, dropout, linear). `bmfm finetune` has its own.
+  std::string label_pooling = "cls";
+  int64_t label_head_layers = 1;
 };
 
 const config::Schema<ModelConfig>& model_schema();
 
 // What the model needs to know about its inputs and targets; filled from the
 // vocabulary, the tokenizer fields and the objectives (train/objective.h).
+// One sequence-level label head on the pooled cell representation.
+struct LabelHeadSpec {
+  std::string name;                     // obs column
+  std::string kind = "classification";  // classification | multilabel | regression
+  int64_t width = 0;                    // classes (classification, multilabel); 1 (regression)
+  // Where its targets sit in the batch (data/batch.h): the column of
+  // class_labels, the first column of its multilabel block, or the column of regression.
+  int64_t offset = 0;
+  double grl_alpha = 0.0;  // > 0: gradient reversal (-alpha x gradient) in front of the head
+};
+
 struct ModelShape {
   int64_t vocab_size = 0;        // gene vocabulary incl. specials
   int64_t max_length = 0;        // tokenizer max_length (absolute positions)
@@ -59,6 +76,7 @@ struct ModelShape {
   bool gene_head = false;        // masked gene prediction
   std::string expr_head;         // "" | bins (CE / token value) | regression (value + is-zero)
   int64_t wced_width = 0;        // WCED decoder width V (genes); 0 = no WCED head
+  std::vector<LabelHeadSpec> labels;  // multitask label heads, in loss order
 };
 
 }  // namespace bmfm::model

@@ -1,6 +1,7 @@
 // The pretraining model: BERT encoder plus the heads the objectives need
 // (ModelShape says which). Heads run only where they are needed: masked-token
-// heads on the masked positions (gathered), the WCED decoder on CLS only.
+// heads on the masked positions (gathered), the WCED decoder on CLS only, the
+// multitask label heads (label_heads.h) on the pooled cell.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -8,6 +9,7 @@
 #include "bmfm/model/batch_tensors.h"
 #include "bmfm/model/bert.h"
 #include "bmfm/model/heads.h"
+#include "bmfm/model/label_heads.h"
 #include "bmfm/model/model_config.h"
 
 namespace bmfm::model {
@@ -18,6 +20,7 @@ struct ModelOutputs {
   at::Tensor expr_out;     // (Ne, bins) or (Ne, 2) [value, is-zero logit] at BatchTensors::expr_pos
   at::Tensor wced_value;   // (B, V) predicted value per vocabulary gene
   at::Tensor wced_zero;    // (B, V) is-zero logit per vocabulary gene
+  std::vector<at::Tensor> labels;  // multitask label heads (ModelShape::labels order): logits (B, w) or values (B)
 };
 
 class PretrainModelImpl : public torch::nn::Module {
@@ -34,6 +37,7 @@ class PretrainModelImpl : public torch::nn::Module {
   ModelShape shape_;
   Bert bert_{nullptr};
   PredictionHead gene_head_{nullptr}, expr_head_{nullptr}, wced_head_{nullptr};
+  LabelHeads label_heads_{nullptr};
 };
 TORCH_MODULE(PretrainModel);
 

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "bmfm/data/labels.h"
 #include "bmfm/data/vocab.h"
 #include "bmfm/model/pretrain_model.h"
 #include "bmfm/train/pretrain_config.h"
@@ -17,6 +18,7 @@ struct LoadedModel {
   std::string dir;        // the checkpoint folder
   PretrainConfig config;  // as the run resolved it (checkpoint's config.yaml)
   data::Vocab vocab;
+  data::LabelDictionary labels;  // the corpus's label columns (multitask heads); empty when none
   model::PretrainModel model{nullptr};
   int64_t step = 0;
 };

@@ -1,9 +1,11 @@
 // Fine-tuning for cell-level labels (`bmfm finetune`): a pretrained encoder
-// (or a fresh one: the "no pretraining" baseline) plus one classification head
-// per label column, trained on a seeded train / validation / test split, the
-// best validation epoch kept, scored on the test cells with accuracy, balanced
-// accuracy, macro precision / recall / F1, per-class F1, the confusion matrix
-// and 95% bootstrap intervals (docs/finetune.md).
+// (or a fresh one: the "no pretraining" baseline) plus one head per label
+// column (classification, multi-label or regression), trained on a seeded
+// train / validation / test split, the best validation epoch kept, scored on
+// the test cells: classification with accuracy, balanced accuracy, macro
+// precision / recall / F1, per-class F1, the confusion matrix and 95% bootstrap
+// intervals; multi-label with subset accuracy, Hamming loss, micro / macro /
+// samples F1; regression with MSE, MAE, R2 and Pearson r (docs/finetune.md).
 #pragma once
 
 #include <string>
@@ -13,13 +15,16 @@
 #include "bmfm/data/schema_list.h"
 #include "bmfm/data/split.h"
 #include "bmfm/eval/annotation_metrics.h"
+#include "bmfm/eval/label_metrics.h"
 #include "bmfm/train/train_config.h"
 
 namespace bmfm::train {
 
 struct LabelHeadConfig {
-  std::string name;                        // obs column (categorical / string)
-  std::string loss = "ce";                 // ce | focal
+  std::string name;                        // obs column
+  std::string kind = "classification";     // classification | multilabel ("a|b" values) | regression (numeric)
+  std::string separator = "|";             // multilabel: between the labels of one cell
+  std::string loss = "auto";               // auto (ce | bce | mse by kind) | ce | focal (classification)
   double weight = 1.0;
   double label_smoothing = 0.0;            // ce
   double focal_gamma = 2.0;                // focal
@@ -60,8 +65,11 @@ const config::Schema<FinetuneConfig>& finetune_schema();
 
 struct LabelResult {
   std::string name;
+  std::string kind;  // classification | multilabel | regression
   std::vector<std::string> classes;
-  eval::AnnotationMetrics val, test;
+  eval::AnnotationMetrics val, test;            // classification
+  eval::MultilabelMetrics ml_val, ml_test;      // multilabel
+  eval::RegressionMetrics reg_val, reg_test;    // regression
 };
 
 struct FinetuneResult {

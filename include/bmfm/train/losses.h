@@ -24,4 +24,11 @@ at::Tensor nonzero_mse(const at::Tensor& pred, const at::Tensor& target, const a
 // Binary cross entropy with logits of "is zero" (target == 0) where `mask` holds.
 at::Tensor is_zero_bce(const at::Tensor& zero_logit, const at::Tensor& target, const at::Tensor& mask);
 
+// Multi-label BCE with logits over (N, K): rows whose targets are -100 (the
+// column was missing for that cell) are left out; mean over the kept entries.
+at::Tensor multilabel_bce(const at::Tensor& logits, const at::Tensor& targets);
+
+// Squared error where `mask` (bool, same shape) holds; mean over those.
+at::Tensor masked_mse(const at::Tensor& pred, const at::Tensor& target, const at::Tensor& mask);
+
 }  // namespace bmfm::train

@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "bmfm/data/collator.h"
+#include "bmfm/data/labels.h"
 #include "bmfm/data/vocab.h"
 #include "bmfm/model/batch_tensors.h"
 #include "bmfm/model/model_config.h"
@@ -19,16 +20,27 @@ namespace bmfm::train {
 
 // Which heads and input encoders the losses and the tokenizer fields need.
 // Throws std::invalid_argument naming the loss (losses[i]) whose targets the
-// collator does not produce (e.g. genes ce without genes change_ratio).
+// collator does not produce (e.g. genes ce without genes change_ratio), or
+// whose label column is not in `labels` or has another kind than the loss
+// expects. labels == nullptr: the label losses are skipped (callers that need
+// only the encoder, e.g. fine-tuning a multitask checkpoint).
 model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConfig& collator,
-                              const std::vector<LossConfig>& losses);
+                              const std::vector<LossConfig>& losses, const data::LabelDictionary* labels);
+
+// The head a label loss (field label) needs: the column's kind and width from
+// the label dictionary and where its targets sit in the batch's label arrays.
+// std::invalid_argument when the column is not in `labels` or the loss kind does
+// not fit its kind (classification: ce | focal, multilabel: bce, regression: mse).
+model::LabelHeadSpec label_head_spec(const data::LabelDictionary& labels, const LossConfig& loss);
 
 struct LossTerms {
   std::vector<std::pair<std::string, at::Tensor>> terms;  // loss_name -> scalar
   at::Tensor total;                                       // sum(w_i L_i) / sum(w_i)
 };
 
-LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelOutputs& out,
-                            const model::BatchTensors& batch);
+// `shape` is the one model_shape gave for `losses` (its label heads say where
+// each label loss finds its targets).
+LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelShape& shape,
+                            const model::ModelOutputs& out, const model::BatchTensors& batch);
 
 }  // namespace bmfm::train

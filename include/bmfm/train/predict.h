@@ -1,5 +1,6 @@
 // `bmfm predict`: a fine-tuned checkpoint (bmfm finetune's checkpoints/best)
-// applied to a new h5ad: class per label column, and the logits / probabilities.
+// applied to a new h5ad: per label column the class (classification), the set
+// of labels (multilabel) or the value (regression), and logits / probabilities.
 #pragma once
 
 #include <string>
@@ -28,10 +29,16 @@ const config::Schema<PredictConfig>& predict_schema();
 
 struct LabelPredictions {
   std::string name;
-  std::vector<std::string> classes;
-  std::vector<int32_t> predicted;  // class index per cell
-  io::DenseMatrix logits;          // (n_obs, n_classes)
-  io::DenseMatrix probabilities;
+  std::string kind;                // classification | multilabel | regression
+  std::string separator = "|";     // multilabel: joins a cell's labels in predicted_text
+  std::vector<std::string> classes;  // empty for regression
+  std::vector<int32_t> predicted;  // classification: class index per cell
+  std::vector<double> values;      // regression: predicted value per cell
+  io::DenseMatrix logits;          // (n_obs, n_classes); regression (n_obs, 1) = the value
+  io::DenseMatrix probabilities;   // softmax (classification), sigmoid per label (multilabel); empty for regression
+  // The prediction of cell i as text: the class, the labels with probability
+  // > 0.5 joined by the separator (multilabel), or the value (regression).
+  std::string predicted_text(int64_t i) const;
 };
 
 struct Predictions {

@@ -14,15 +14,20 @@ namespace bmfm::train {
 //   field genes:       kind ce (masked gene prediction over the vocabulary)
 //   field expressions: kind ce | token_value (binned), mse | is_zero_bce (continuous)
 //   field wced:        kind mse | is_zero_bce, set input | non_input | all
+//   field label:       an obs column's head on the pooled cell (multitask):
+//                      kind ce | focal (classification), bce (multilabel), mse (regression)
 struct LossConfig {
   std::string field;
   std::string kind;
   std::string set = "all";  // wced only
+  std::string label;        // field label: the obs column (one of data.label_columns)
   double weight = 1.0;
   double label_smoothing = 0.0;  // ce only
+  double focal_gamma = 2.0;      // focal only
+  double grl_alpha = 0.0;        // field label: > 0 puts a gradient-reversal layer (-alpha x grad) before the head
 };
 const config::Schema<LossConfig>& loss_schema();
-// "genes_ce", "expressions_mse", "wced_input_is_zero_bce", ...: the name a term is logged under.
+// "genes_ce", "expressions_mse", "wced_input_is_zero_bce", "label_cell_type_ce", ...: the name a term is logged under.
 std::string loss_name(const LossConfig& loss);
 
 struct EarlyStoppingConfig {
