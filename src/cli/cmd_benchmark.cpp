@@ -1,4 +1,5 @@
-// `bmfm benchmark`: zero-shot scib metrics of baselines / existing embeddings
+// `bmfm benchmark`: zero-shot scib metrics of baselines / existing embeddings /
+// a checkpoint, and fine-tuned cell-type annotation (train/annotation_benchmark.h),
 // on registry datasets, written as results.json, results.md and report.html.
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "bmfm/eval/benchmark.h"
 #include "bmfm/eval/report.h"
 #include "bmfm/model/runtime.h"
+#include "bmfm/train/annotation_benchmark.h"
 #include "bmfm/train/embed.h"
 #include "bmfm/train/progress.h"
 #include "bmfm/train/trainer.h"
@@ -33,6 +35,7 @@ struct BenchmarkRun {
   std::vector<std::string> pooling{"cls"};
   int64_t batch_size = 64;
   eval::ZeroShotOptions zero_shot;
+  train::AnnotationBenchmarkConfig annotation;
 };
 
 const config::Schema<BenchmarkRun>& benchmark_run_schema() {
@@ -48,8 +51,13 @@ const config::Schema<BenchmarkRun>& benchmark_run_schema() {
           .field("pooling", &BenchmarkRun::pooling, "checkpoint embedding pooling: cls | mean (several: concatenated)")
           .field("batch_size", &BenchmarkRun::batch_size, "checkpoint embedding: cells per forward pass")
           .section("zero_shot", &BenchmarkRun::zero_shot, eval::zero_shot_schema(), "zero-shot scoring")
+          .section("annotation", &BenchmarkRun::annotation, train::annotation_benchmark_schema(),
+                   "fine-tuned cell-type annotation per dataset (its split)")
           .check([](const BenchmarkRun& r, const config::Config& cfg, const std::string& prefix) {
             if (r.datasets.empty()) config::fail(cfg, prefix + "datasets", "needs at least one dataset");
+            if (r.zero_shot.methods.empty() && r.annotation.methods.empty())
+              config::fail(cfg, prefix + "zero_shot.methods",
+                           "nothing to run: set zero_shot.methods and/or annotation.methods");
           });
   return schema;
 }
@@ -103,7 +111,7 @@ eval::DatasetSpec load_dataset_spec(const std::string& name, const std::vector<s
 Run add_benchmark_command(CLI::App& app) {
   auto opts = std::make_shared<CommonOptions>();
   auto* sub = app.add_subcommand(
-      "benchmark", "Zero-shot scib benchmark (NMI, ARI, ASW, graph connectivity) of baselines / obsm embeddings");
+      "benchmark", "Zero-shot scib benchmark (NMI, ARI, ASW, graph connectivity) and fine-tuned annotation benchmark");
   add_common_options(sub, *opts);
   sub->footer("Datasets: configs/benchmark/datasets/*.yaml. Outputs: results.json, results.md, report.html\n"
               "Config keys:\n" + benchmark_run_schema().help(2));
@@ -119,14 +127,21 @@ Run add_benchmark_command(CLI::App& app) {
     std::vector<eval::DatasetSpec> specs;
     for (const auto& name : run.datasets) specs.push_back(load_dataset_spec(name, opts->config_dirs));
     model::set_num_threads(static_cast<int>(run.threads));
+    // checkpoint=DIR adds method "checkpoint" to each list that is in use.
     auto& methods = run.zero_shot.methods;
-    const bool wants_checkpoint = std::find(methods.begin(), methods.end(), "checkpoint") != methods.end();
-    if (wants_checkpoint && run.checkpoint.empty())
+    auto& ann = run.annotation.methods;
+    auto lists = [](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), "checkpoint") != v.end(); };
+    if (lists(methods) && run.checkpoint.empty())
       throw ConfigError("zero_shot.methods lists 'checkpoint': set checkpoint=DIR (a checkpoint or run folder)");
-    if (!run.checkpoint.empty() && !wants_checkpoint) methods.push_back("checkpoint");
+    if (lists(ann) && run.checkpoint.empty())
+      throw ConfigError("annotation.methods lists 'checkpoint': set checkpoint=DIR (a pretraining checkpoint or run folder)");
+    if (!run.checkpoint.empty()) {
+      if (!methods.empty() && !lists(methods)) methods.push_back("checkpoint");
+      if (!ann.empty() && !lists(ann)) ann.push_back("checkpoint");
+    }
     prepare_output_dir(run.output_dir, cfg);
     std::shared_ptr<train::LoadedModel> model;
-    if (!run.checkpoint.empty()) {
+    if (lists(methods)) {
       model = std::make_shared<train::LoadedModel>(train::load_checkpoint_model(run.checkpoint, train::resolve_device("auto")));
       spdlog::info("checkpoint {} (step {}): embedding with pooling [{}]", model->dir, model->step,
                    fmt::format("{}", fmt::join(run.pooling, ", ")));
@@ -144,10 +159,11 @@ Run add_benchmark_command(CLI::App& app) {
 
     std::vector<eval::DatasetResult> results;
     int failures = 0;
-    // One unit per (dataset, method, stage) where stages are embed, metrics, umap.
+    // One unit per (dataset, method, stage) where stages are embed, metrics,
+    // umap; one per annotation run.
     const int64_t stages = run.zero_shot.umap ? 3 : 2;
-    train::ProgressBar bar("benchmark",
-                           static_cast<int64_t>(specs.size() * run.zero_shot.methods.size()) * stages);
+    train::ProgressBar bar("benchmark", static_cast<int64_t>(specs.size()) *
+                                            (static_cast<int64_t>(methods.size()) * stages + static_cast<int64_t>(ann.size())));
     for (size_t i = 0; i < specs.size(); ++i) {
       int64_t seen = 0;
       auto progress = [&](const std::string& dataset, const std::string& method, const std::string& stage) {
@@ -157,9 +173,30 @@ Run add_benchmark_command(CLI::App& app) {
         else
           bar.set_status(status);
       };
-      auto r = eval::run_zero_shot(specs[i], run.zero_shot, progress);
-      // Units of this dataset not yet counted (the last stage, or all of them after a failure).
-      bar.advance(static_cast<int64_t>(run.zero_shot.methods.size()) * stages - std::max<int64_t>(seen - 1, 0));
+      eval::DatasetResult r;
+      r.spec = specs[i];
+      if (!methods.empty()) {
+        r = eval::run_zero_shot(specs[i], run.zero_shot, progress);
+        // Units of this dataset not yet counted (the last stage, or all of them after a failure).
+        bar.advance(static_cast<int64_t>(methods.size()) * stages - std::max<int64_t>(seen - 1, 0));
+      }
+      if (!r.error.empty()) bar.advance(static_cast<int64_t>(ann.size()));  // the dataset itself could not be read
+      for (const auto& method : ann) {
+        if (!r.error.empty()) break;
+        bar.set_status(r.spec.name + " / annotation " + method + ": fine-tune");
+        const std::string dir = (fs::path(run.output_dir) / "annotation" / r.spec.name / method).string();
+        eval::AnnotationResult a = train::run_annotation(r.spec, run.annotation, method, run.checkpoint, run.seed,
+                                                         run.threads, dir);
+        if (!a.error.empty()) {
+          ++failures;
+          spdlog::error("{} / annotation {}: {}", r.spec.name, method, a.error);
+        } else {
+          spdlog::info("{} / annotation {}: test accuracy {:.4f}, macro F1 {:.4f} ({} test cells) in {:.1f} s",
+                       r.spec.name, method, a.test.accuracy, a.test.macro_f1, a.n_test, a.seconds);
+        }
+        r.annotation.push_back(std::move(a));
+        bar.advance(1);
+      }
       if (!r.error.empty()) {
         ++failures;
         spdlog::error("{}: {}", r.spec.name, r.error);

@@ -22,7 +22,7 @@ const config::Schema<DatasetSpec>& dataset_spec_schema() {
           .field("label_key", &D::label_key, "obs column holding the cell types", true)
           .field("batch_key", &D::batch_key, "obs column holding the batches", true)
           .field("counts", &D::counts, "matrix with raw counts for the baselines: X or layers/<name>")
-          .field("split_key", &D::split_key, "obs column defining annotation splits (fine-tuning benchmark)")
+          .section("split", &D::split, data::split_schema(), "annotation benchmark split (random | stratified | column)")
           .field("gene_column", &D::gene_column, "var column with gene ids (checkpoint method); '' = var index")
           .field("description", &D::description, "what the dataset is")
           .field("source", &D::source, "where the public file comes from");
@@ -48,7 +48,6 @@ const config::Schema<ZeroShotOptions>& zero_shot_schema() {
           .section("baseline", &Z::baseline, baseline, "PCA / log1p-HVG baseline pipeline")
           .check([](const Z& z, const config::Config& cfg, const std::string& prefix) {
             config::require_one_of(cfg, prefix + "knn", z.knn, {"auto", "exact", "hnsw"});
-            if (z.methods.empty()) config::fail(cfg, prefix + "methods", "needs at least one method");
             for (const auto& m : z.methods) {
               if (m == "pca" || m == "log1p_hvg" || m == "checkpoint" || (m.rfind("obsm:", 0) == 0 && m.size() > 5))
                 continue;

@@ -1,9 +1,11 @@
 #include "bmfm/eval/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "bmfm/eval/svg_scatter.h"
@@ -44,6 +46,34 @@ std::string cell(const DatasetResult& d, const std::string& method, double ScibM
   return std::isnan(v) ? "n/a" : fmt::format("{:.4f}", v);
 }
 
+std::vector<std::string> annotation_method_names(const std::vector<DatasetResult>& results) {
+  std::vector<std::string> names;
+  for (const auto& d : results)
+    for (const auto& a : d.annotation)
+      if (std::find(names.begin(), names.end(), a.method) == names.end()) names.push_back(a.method);
+  return names;
+}
+
+const AnnotationResult* find_annotation(const DatasetResult& d, const std::string& name) {
+  for (const auto& a : d.annotation)
+    if (a.method == name) return &a;
+  return nullptr;
+}
+
+// "0.9595 [0.9429, 0.9742]" (the interval only when bootstrapped).
+std::string with_ci(double v, double lo, double hi, bool intervals) {
+  return intervals ? fmt::format("{:.4f} [{:.4f}, {:.4f}]", v, lo, hi) : fmt::format("{:.4f}", v);
+}
+
+std::string annotation_cell(const DatasetResult& d, const std::string& method, bool f1) {
+  if (!d.error.empty()) return "error";
+  const AnnotationResult* a = find_annotation(d, method);
+  if (!a) return "";
+  if (!a->error.empty()) return "error";
+  return f1 ? with_ci(a->test.macro_f1, a->test.macro_f1_lo, a->test.macro_f1_hi, a->intervals)
+            : with_ci(a->test.accuracy, a->test.accuracy_lo, a->test.accuracy_hi, a->intervals);
+}
+
 }  // namespace
 
 std::string results_json(const std::vector<DatasetResult>& results, const ZeroShotOptions& opts) {
@@ -67,6 +97,27 @@ std::string results_json(const std::vector<DatasetResult>& results, const ZeroSh
         jm["metrics"] = m.metrics;
       jd["methods"].push_back(jm);
     }
+    if (!d.annotation.empty()) {
+      jd["annotation"] = json::array();
+      for (const auto& a : d.annotation) {
+        json ja = {{"method", a.method}, {"output_dir", a.output_dir}, {"seconds", a.seconds}};
+        if (!a.error.empty()) {
+          ja["error"] = a.error;
+        } else {
+          ja["cells"] = {{"train", a.n_train}, {"val", a.n_val}, {"test", a.n_test}};
+          ja["best_epoch"] = a.best_epoch;
+          ja["test"] = {{"n", a.test.n},
+                        {"accuracy", a.test.accuracy},
+                        {"accuracy_ci95", a.intervals ? json{a.test.accuracy_lo, a.test.accuracy_hi} : json(nullptr)},
+                        {"macro_f1", a.test.macro_f1},
+                        {"macro_f1_ci95", a.intervals ? json{a.test.macro_f1_lo, a.test.macro_f1_hi} : json(nullptr)},
+                        {"balanced_accuracy", a.test.balanced_accuracy},
+                        {"macro_precision", a.test.macro_precision},
+                        {"macro_recall", a.test.macro_recall}};
+        }
+        jd["annotation"].push_back(ja);
+      }
+    }
     j["datasets"].push_back(jd);
   }
   return j.dump(2) + "\n";
@@ -74,11 +125,15 @@ std::string results_json(const std::vector<DatasetResult>& results, const ZeroSh
 
 std::string results_markdown(const std::vector<DatasetResult>& results) {
   const auto methods = method_names(results);
+  const auto annotation = annotation_method_names(results);
   std::ostringstream o;
+  if (!methods.empty()) {
   o << "# Zero-shot benchmark (scib metrics)\n\n";
   o << "overall = 0.6 AvgBio + 0.4 AvgBatch; AvgBio = mean(NMI, ARI, ASW_label); "
        "AvgBatch = mean(ASW_batch, graph_conn).\n\n";
+  }
   for (const auto& metric : kMetrics) {
+    if (methods.empty()) break;
     o << "## " << metric.name << "\n\n| dataset |";
     for (const auto& m : methods) o << " " << m << " |";
     o << "\n|---|";
@@ -91,6 +146,28 @@ std::string results_markdown(const std::vector<DatasetResult>& results) {
     }
     o << "\n";
   }
+  if (!annotation.empty()) {
+    o << "# Cell-type annotation (fine-tuned; test cells)\n\n"
+         "Each method is trained on the dataset's train split (validation picks the epoch) and scored on its "
+         "test split; 95% bootstrap intervals.\n\n";
+    for (const bool f1 : {false, true}) {
+      o << "## " << (f1 ? "macro F1" : "accuracy") << "\n\n| dataset | split |";
+      for (const auto& m : annotation) o << " " << m << " |";
+      o << "\n|---|---|";
+      for (size_t i = 0; i < annotation.size(); ++i) o << "---|";
+      o << "\n";
+      for (const auto& d : results) {
+        if (d.annotation.empty() && d.error.empty()) continue;
+        const auto& sp = d.spec.split;
+        const std::string split = sp.mode == "column" ? fmt::format("{} (test {})", sp.column, fmt::join(sp.test_values, ", "))
+                                                      : sp.mode;
+        o << "| " << d.spec.name << " | " << split << " |";
+        for (const auto& m : annotation) o << " " << annotation_cell(d, m, f1) << " |";
+        o << "\n";
+      }
+      o << "\n";
+    }
+  }
   bool any_error = false;
   for (const auto& d : results) {
     if (!d.error.empty()) {
@@ -98,6 +175,12 @@ std::string results_markdown(const std::vector<DatasetResult>& results) {
       any_error = true;
       o << "- " << d.spec.name << ": " << d.error << "\n";
     }
+    for (const auto& a : d.annotation)
+      if (!a.error.empty()) {
+        if (!any_error) o << "## Errors\n\n";
+        any_error = true;
+        o << "- " << d.spec.name << " / annotation " << a.method << ": " << a.error << "\n";
+      }
     for (const auto& m : d.methods)
       if (!m.error.empty()) {
         if (!any_error) o << "## Errors\n\n";
@@ -116,10 +199,11 @@ std::string report_html(const std::vector<DatasetResult>& results, const ZeroSho
        "th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}"
        "th{background:#f3f3f3}.err{color:#b00}.plots{display:flex;flex-wrap:wrap;gap:12px}"
        "h2{margin-top:32px;border-bottom:1px solid #ddd}</style></head><body>\n";
-  o << "<h1>bmfm zero-shot benchmark</h1>\n<p>scib metrics: overall = 0.6&nbsp;AvgBio + 0.4&nbsp;AvgBatch. "
+  o << "<h1>bmfm benchmark</h1>\n<p>scib metrics: overall = 0.6&nbsp;AvgBio + 0.4&nbsp;AvgBatch. "
     << (opts.l2_normalize ? "Embeddings L2-normalised before scoring. " : "") << "kNN: " << html_escape(opts.knn)
     << ", 15 neighbours including the cell itself.</p>\n";
   // One table: a row per (dataset, method), a column per metric.
+  if (!methods.empty()) {
   o << "<table><tr><th>dataset</th><th>method</th>";
   for (const auto& metric : kMetrics) o << "<th>" << metric.name << "</th>";
   o << "<th>dims</th><th>seconds</th></tr>\n";
@@ -141,7 +225,27 @@ std::string report_html(const std::vector<DatasetResult>& results, const ZeroSho
     }
   }
   o << "</table>\n";
+  }
+  const auto annotation = annotation_method_names(results);
+  if (!annotation.empty()) {
+    o << "<h2>Cell-type annotation (fine-tuned, test cells)</h2>\n<table><tr><th>dataset</th><th>method</th>"
+         "<th>accuracy [95% CI]</th><th>macro F1 [95% CI]</th><th>balanced accuracy</th><th>train / val / test cells</th>"
+         "<th>seconds</th></tr>\n";
+    for (const auto& d : results)
+      for (const auto& a : d.annotation) {
+        o << "<tr><td>" << html_escape(d.spec.name) << "</td><td>" << html_escape(a.method) << "</td>";
+        if (!a.error.empty())
+          o << "<td class=\"err\" colspan=\"4\">" << html_escape(a.error) << "</td>";
+        else
+          o << "<td>" << annotation_cell(d, a.method, false) << "</td><td>" << annotation_cell(d, a.method, true)
+            << fmt::format("</td><td>{:.4f}</td><td>{} / {} / {}</td>", a.test.balanced_accuracy, a.n_train, a.n_val,
+                           a.n_test);
+        o << fmt::format("<td>{:.1f}</td></tr>\n", a.seconds);
+      }
+    o << "</table>\n";
+  }
   for (const auto& d : results) {
+    if (d.methods.empty() && d.error.empty()) continue;  // annotation only: the table above says it all
     o << "<h2>" << html_escape(d.spec.name) << "</h2>\n";
     if (!d.error.empty()) {
       o << "<p class=\"err\">" << html_escape(d.error) << "</p>\n";

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/autograd.h>
 
+#include "bmfm/config/error.h"
 #include "bmfm/data/gene_mapping.h"
 #include "bmfm/data/labels.h"
 #include "bmfm/data/loader.h"
@@ -134,27 +135,42 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
                   config::fail(cfg, p + "labels[" + std::to_string(i) + "].kind",
                                "baseline=pca_knn labels classification columns only (not supported yet for " +
                                    f.labels[i].kind + ")");
-            // Trainer keys the fine-tuning loop does not implement: refused, never silently ignored.
-            const TrainerConfig d = FinetuneConfig::default_trainer();
-            auto unsupported = [&](bool differs, const char* key) {
-              if (differs) config::fail(cfg, p + "trainer." + key, "not supported yet by bmfm finetune (leave the default)");
-            };
-            unsupported(f.trainer.grad_accum != d.grad_accum, "grad_accum");
-            unsupported(f.trainer.val_every != d.val_every, "val_every");
-            unsupported(f.trainer.val_batches != d.val_batches, "val_batches");
-            unsupported(f.trainer.log_every != d.log_every, "log_every");
-            unsupported(f.trainer.checkpoint_every != d.checkpoint_every, "checkpoint_every");
-            unsupported(f.trainer.keep_checkpoints != d.keep_checkpoints, "keep_checkpoints");
-            unsupported(f.trainer.on_nan != d.on_nan, "on_nan");
+            check_finetune_trainer(f.trainer, cfg, p + "trainer.");
           });
   return schema;
 }
 
+void check_finetune_trainer(const TrainerConfig& t, const config::Config& cfg, const std::string& p) {
+  // Trainer keys the fine-tuning loop does not implement: refused, never silently ignored.
+  const TrainerConfig d = FinetuneConfig::default_trainer();
+  auto unsupported = [&](bool differs, const char* key) {
+    if (differs) config::fail(cfg, p + key, "not supported yet by bmfm finetune (leave the default)");
+  };
+  unsupported(t.grad_accum != d.grad_accum, "grad_accum");
+  unsupported(t.val_every != d.val_every, "val_every");
+  unsupported(t.val_batches != d.val_batches, "val_batches");
+  unsupported(t.log_every != d.log_every, "log_every");
+  unsupported(t.checkpoint_every != d.checkpoint_every, "checkpoint_every");
+  unsupported(t.keep_checkpoints != d.keep_checkpoints, "keep_checkpoints");
+  unsupported(t.on_nan != d.on_nan, "on_nan");
+}
+
 namespace {
+
+// A preset path as given, else looked up in the config search path (so
+// `configs/wced.yaml` and `wced` also work outside the repository root).
+std::string find_architecture(const std::string& arch) {
+  if (fs::exists(arch)) return arch;
+  const fs::path p(arch);
+  for (const auto& dir : config::default_config_dirs())
+    for (const fs::path& c : {fs::path(dir) / p, fs::path(dir) / p.filename(), fs::path(dir) / (arch + ".yaml")})
+      if (fs::is_regular_file(c)) return c.string();
+  throw ConfigError(fmt::format("architecture: no preset {} (not a file, and not in the config search path)", arch));
+}
 
 PretrainConfig load_architecture(const FinetuneConfig& cfg) {
   config::ComposeRequest req;
-  req.config_file = cfg.architecture;
+  req.config_file = find_architecture(cfg.architecture);
   req.overrides = cfg.architecture_overrides;
   req.base = pretrain_schema().defaults();
   return pretrain_schema().read(config::compose(req), "");

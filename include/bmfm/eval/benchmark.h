@@ -1,7 +1,8 @@
 // Zero-shot benchmark runner: for each dataset and method, build the embedding
 // (a baseline, or an existing obsm entry), score it with the scib metrics and
 // lay out a UMAP for the report. A failure is recorded per (dataset, method)
-// and the rest still run.
+// and the rest still run. The annotation benchmark's results (fine-tuning:
+// train/annotation_benchmark.h) sit in the same DatasetResult for the reports.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "bmfm/config/schema.h"
+#include "bmfm/data/split.h"
+#include "bmfm/eval/annotation_metrics.h"
 #include "bmfm/eval/baseline.h"
 #include "bmfm/eval/scib_metrics.h"
 
@@ -22,7 +25,7 @@ struct DatasetSpec {
   std::string label_key;            // obs column with cell types
   std::string batch_key;            // obs column with batches
   std::string counts = "X";         // matrix with raw counts: X or layers/<name> (baselines need counts)
-  std::string split_key;            // obs column for annotation splits (fine-tuning benchmark)
+  data::SplitConfig split;          // annotation benchmark: train / validation / test split of the cells
   std::string gene_column;          // var column with gene ids for checkpoint embedding; '' = var index
   std::string description;
   std::string source;               // where the public file comes from
@@ -55,6 +58,18 @@ struct MethodResult {
   std::vector<float> umap;          // (n_obs, 2) when requested
 };
 
+// One fine-tuned annotation run (bmfm finetune machinery): test-cell scores.
+struct AnnotationResult {
+  std::string method;               // pca_knn | scratch | checkpoint
+  std::string error;                // non-empty when the run failed
+  int64_t n_train = 0, n_val = 0, n_test = 0;
+  int64_t best_epoch = 0;
+  AnnotationMetrics test;           // label_key on the test cells
+  bool intervals = false;           // test.*_lo / *_hi hold 95% bootstrap intervals
+  double seconds = 0;
+  std::string output_dir;           // the run's own metrics / checkpoint folder
+};
+
 struct DatasetResult {
   DatasetSpec spec;
   std::string error;                // non-empty when the dataset could not be loaded
@@ -63,6 +78,7 @@ struct DatasetResult {
   std::vector<std::string> label_names, batch_names;
   std::vector<int32_t> labels, batches;  // (n_obs) codes of the scored cells
   std::vector<MethodResult> methods;
+  std::vector<AnnotationResult> annotation;  // fine-tuned annotation benchmark (may be empty)
 };
 
 // `progress(dataset, method, stage)` is called before each stage (may be empty).

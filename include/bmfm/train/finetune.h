@@ -63,6 +63,11 @@ struct FinetuneConfig {
 };
 const config::Schema<FinetuneConfig>& finetune_schema();
 
+// Refuses trainer keys the fine-tuning loop does not implement (grad_accum,
+// val_every, ...: "not supported yet"); `prefix` ends with "trainer.". Shared
+// with the benchmark's annotation section.
+void check_finetune_trainer(const TrainerConfig& t, const config::Config& cfg, const std::string& prefix);
+
 struct LabelResult {
   std::string name;
   std::string kind;  // classification | multilabel | regression
