@@ -1,5 +1,6 @@
 // `bmfm pretrain`: train a transcriptomic foundation model (MLM / RDA / WCED
 // objectives) from a config such as configs/wced.yaml (docs/training.md).
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -8,6 +9,7 @@
 #include "bmfm/model/runtime.h"
 #include "bmfm/train/pretrain_config.h"
 #include "bmfm/train/pretrain_data.h"
+#include "bmfm/train/process_group.h"
 #include "bmfm/train/trainer.h"
 #include "commands.h"
 #include "common.h"
@@ -44,15 +46,33 @@ Run add_pretrain_command(CLI::App& app) {
     if (print_config_requested(*opts, cfg)) return 0;
     const auto run = train::pretrain_schema().read(cfg, "");
     const std::string resume_dir = resume->empty() ? "" : resolve_resume(*resume);
-    if (resume_dir.empty() && fs::exists(fs::path(run.output_dir) / "checkpoints" / "last"))
-      throw ConfigError("output_dir " + run.output_dir +
-                        " already holds a training run (checkpoints/last): continue it with --resume " +
-                        run.output_dir + ", or choose another --output-dir");
-    const std::string out = prepare_output_dir(run.output_dir, cfg);
-    model::set_num_threads(static_cast<int>(run.threads));
+    // One process, or one rank of a data-parallel job (torchrun / bmfm launch / srun environment).
+    train::DistEnv env;
+    try {
+      env = train::dist_env();
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("distributed environment: ") + e.what());
+    }
+    if (env.rank > 0) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
+    train::ProcessGroup pg(env, run.distributed);
+    std::string out = run.output_dir;
+    if (pg.is_main()) {
+      if (resume_dir.empty() && fs::exists(fs::path(run.output_dir) / "checkpoints" / "last"))
+        throw ConfigError("output_dir " + run.output_dir +
+                          " already holds a training run (checkpoints/last): continue it with --resume " +
+                          run.output_dir + ", or choose another --output-dir");
+      out = prepare_output_dir(run.output_dir, cfg);
+    }
+    // threads=0 with several ranks on this machine: the cores shared out among them.
+    model::set_num_threads(run.threads > 0 || env.local_world_size <= 1
+                               ? static_cast<int>(run.threads)
+                               : std::max(1, model::available_cores() / static_cast<int>(env.local_world_size)));
     spdlog::info("torch threads: {} (threads={})", model::runtime_info(false).threads, run.threads);
-    train::PretrainData data = train::open_pretrain_data(run, out);
-    const auto result = train::pretrain(run, data, out, cfg.to_yaml(), resume_dir);
+    // Rank 0 prepares the corpus (when data.inputs are given); the others open it after.
+    if (!pg.is_main()) pg.barrier();
+    train::PretrainData data = train::open_pretrain_data(run, out, env.rank, env.world_size);
+    if (pg.is_main()) pg.barrier();
+    const auto result = train::pretrain(run, data, out, cfg.to_yaml(), resume_dir, &pg);
     spdlog::info("pretrain: {} steps; train loss {:.5f}; val loss {:.5f} -> {:.5f}{}; checkpoint {}", result.steps,
                  result.last_train_loss, result.first_val_loss, result.last_val_loss,
                  result.early_stopped ? " (early stopped)" : "", result.last_checkpoint);

@@ -22,6 +22,7 @@ Run add_pretrain_command(CLI::App& app);
 Run add_embed_command(CLI::App& app);
 Run add_finetune_command(CLI::App& app);
 Run add_predict_command(CLI::App& app);
+Run add_launch_command(CLI::App& app);
 // `bench train` lives in its own file (it needs the training library).
 std::pair<CLI::App*, Run> add_bench_train_subcommand(CLI::App* bench);
 std::pair<CLI::App*, Run> add_bench_embed_subcommand(CLI::App* bench);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   commands["finetune"] = add_finetune_command(app);
   commands["predict"] = add_predict_command(app);
   commands["embed"] = add_embed_command(app);
+  commands["launch"] = add_launch_command(app);
 
   try {
     app.parse(argc, argv);

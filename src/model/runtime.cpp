@@ -30,6 +30,13 @@ int available_cores() {
 
 void set_num_threads(int n) { at::set_num_threads(n > 0 ? n : available_cores()); }
 
+DeterministicInit::DeterministicInit(uint64_t seed) : threads_(at::get_num_threads()) {
+  at::set_num_threads(1);
+  at::manual_seed(seed);
+}
+
+DeterministicInit::~DeterministicInit() { at::set_num_threads(threads_); }
+
 namespace {
 
 // The library that provides sgemm_ is the BLAS libtorch will call (Debian's

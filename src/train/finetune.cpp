@@ -22,6 +22,7 @@
 #include "bmfm/eval/knn_classifier.h"
 #include "bmfm/model/classifier.h"
 #include "bmfm/model/compat.h"
+#include "bmfm/model/runtime.h"
 #include "bmfm/train/adamw.h"
 #include "bmfm/train/checkpoint.h"
 #include "bmfm/train/checkpoint_model.h"
@@ -563,9 +564,11 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   collator_ = std::make_unique<data::Collator>(vocab_, inference_collator(arch_), dict_.layout(),
                                                static_cast<uint64_t>(cfg_.seed));
   // ---- model ----
-  at::manual_seed(static_cast<uint64_t>(cfg_.seed));
-  model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses, nullptr), gene_dim,
-                                  cfg_.pooling, cfg_.head_layers, heads_.labels);
+  {
+    model::DeterministicInit init(static_cast<uint64_t>(cfg_.seed));  // same weights for a seed, whatever the threads
+    model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses, nullptr), gene_dim,
+                                    cfg_.pooling, cfg_.head_layers, heads_.labels);
+  }
   if (pretrained.model) {
     torch::NoGradGuard ng;
     auto src = pretrained.model->bert()->named_parameters();

@@ -45,6 +45,7 @@ const config::Schema<PretrainConfig>& pretrain_schema() {
           .section("wced", &P::wced, data::wced_schema(), "whole-cell expression decoder targets")
           .section("model", &P::model, model::model_schema(), "encoder and embeddings")
           .section("trainer", &P::trainer, trainer_schema(), "optimisation, validation, checkpoints")
+          .section("distributed", &P::distributed, distributed_schema(), "multi-process training (bmfm launch, torchrun, srun)")
           .field("losses", &P::losses, "objective terms: [{field, kind, set, weight}]")
           .check([](const P& p, const config::Config& cfg, const std::string& pre) {
             if (p.losses.empty()) config::fail(cfg, pre + "losses", "needs at least one loss term");

@@ -19,18 +19,23 @@ data::LoaderConfig PretrainData::loader_config(const PretrainConfig& cfg, bool t
   lc.shuffle = train;
   lc.drop_last = false;
   lc.seed = cfg.seed;
-  lc.rank = 0;  // one process; distributed training sets these from the process group
-  lc.world_size = 1;
+  lc.rank = rank;  // rank r takes positions r, r + W, ... of each epoch's order (loader.h)
+  lc.world_size = world_size;
   return lc;
 }
 
-PretrainData open_pretrain_data(const PretrainConfig& cfg, const std::string& output_dir) {
+PretrainData open_pretrain_data(const PretrainConfig& cfg, const std::string& output_dir, int64_t rank,
+                                int64_t world_size) {
   PretrainData d;
+  d.rank = rank;
+  d.world_size = world_size;
   std::string dir = cfg.data.corpus;
   if (dir.empty()) {
     dir = (fs::path(output_dir) / "corpus").string();
     if (fs::exists(fs::path(dir) / "manifest.json")) {
       spdlog::info("data: reusing the corpus already prepared in {}", dir);
+    } else if (rank != 0) {
+      throw std::runtime_error(fmt::format("data: rank {}: rank 0 did not prepare the corpus in {}", rank, dir));
     } else {
       data::PrepareConfig pc;
       pc.inputs = cfg.data.inputs;

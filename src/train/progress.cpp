@@ -12,7 +12,7 @@ ProgressBar::ProgressBar(std::string label, int64_t total, std::FILE* out, int i
     : label_(std::move(label)),
       total_(total),
       out_(out),
-      interactive_(interactive < 0 ? isatty(fileno(out)) != 0 : interactive != 0),
+      interactive_(out && (interactive < 0 ? isatty(fileno(out)) != 0 : interactive != 0)),
       min_interval_s_(min_interval_s),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
@@ -47,6 +47,7 @@ std::string ProgressBar::render() const {
 
 void ProgressBar::draw(bool force) {
   const auto now = std::chrono::steady_clock::now();
+  if (!out_) return;  // a silent bar (e.g. on ranks other than 0)
   const double since = std::chrono::duration<double>(now - last_draw_).count();
   if (!force && !interactive_ && drawn_ && since < min_interval_s_) return;
   if (!force && interactive_ && drawn_ && since < 0.1) return;  // redraw at most 10 times a second
@@ -77,6 +78,7 @@ void ProgressBar::finish() {
   if (finished_) return;
   finished_ = true;
   draw(true);
+  if (!out_) return;
   if (interactive_) std::fprintf(out_, "\n");
   std::fflush(out_);
 }

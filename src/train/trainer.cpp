@@ -1,4 +1,5 @@
 #include "bmfm/train/trainer.h"
+#include "bmfm/train/process_group.h"
 
 #include <chrono>
 #include <cmath>
@@ -59,7 +60,11 @@ model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& 
                  aligned.dim != cfg.model.hidden_size ? fmt::format(", projected to {}", cfg.model.hidden_size) : "",
                  ge.freeze_covered ? ", covered rows frozen" : "");
   }
-  model::PretrainModel m(cfg.model, shape, gene_dim);
+  model::PretrainModel m{nullptr};
+  {
+    model::DeterministicInit init(static_cast<uint64_t>(cfg.seed));  // same weights for a seed, whatever the threads
+    m = model::PretrainModel(cfg.model, shape, gene_dim);
+  }
   if (!ge.file.empty()) m->bert()->embeddings()->init_gene_rows(aligned.values, aligned.covered, ge.freeze_covered);
   m->to(device);
   return m;
@@ -97,12 +102,17 @@ struct TermAverager {
     total = total.defined() ? total + t.total : t.total.clone();
     ++n;
   }
-  Values take(const std::string& prefix) {
+  // Means since the last take; with several ranks, over all ranks' batches
+  // (every rank calls it at the same step).
+  Values take(const std::string& prefix, ProcessGroup* pg) {
     Values out;
-    if (n == 0) return out;
-    out.emplace_back(prefix + "loss", total.item<double>() / static_cast<double>(n));
-    for (size_t i = 0; i < names.size(); ++i)
-      out.emplace_back(prefix + names[i], sums[i].item<double>() / static_cast<double>(n));
+    std::vector<double> raw{static_cast<double>(n), n > 0 ? total.item<double>() : 0.0};
+    for (auto& s : sums) raw.push_back(s.item<double>());
+    if (pg) raw = pg->allreduce_sum(raw);
+    if (raw[0] > 0) {
+      out.emplace_back(prefix + "loss", raw[1] / raw[0]);
+      for (size_t i = 0; i < names.size(); ++i) out.emplace_back(prefix + names[i], raw[2 + i] / raw[0]);
+    }
     for (auto& s : sums) s.zero_();
     total = at::Tensor();
     n = 0;
@@ -132,9 +142,10 @@ struct Progress {
 
 class Run {
  public:
-  Run(const PretrainConfig& cfg, PretrainData& data, std::string out_dir, std::string config_yaml)
+  Run(const PretrainConfig& cfg, PretrainData& data, std::string out_dir, std::string config_yaml, ProcessGroup* pg)
       : cfg_(cfg), t_(cfg.trainer), data_(data), out_(std::move(out_dir)), config_yaml_(std::move(config_yaml)),
-        device_(resolve_device(t_.device)), bf16_(use_bf16(t_.precision, device_)),
+        pg_(pg && pg->world_size() > 1 ? pg : nullptr), main_(!pg_ || pg_->is_main()),
+        device_(rank_device(resolve_device(t_.device), pg_)), bf16_(use_bf16(t_.precision, device_)),
         model_(build_model(cfg, data, device_)),
         opt_(*model_, {t_.betas[0], t_.betas[1], t_.eps, t_.weight_decay}) {}
 
@@ -147,10 +158,17 @@ class Run {
   bool improved(double value) const;
   void log_values(int64_t step, const std::string& split, const Values& v);
 
+  // One GPU per local rank (LOCAL_RANK) when several ranks share a machine.
+  static at::Device rank_device(const at::Device& d, ProcessGroup* pg) {
+    return d.is_cuda() && pg ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(pg->env().local_rank)) : d;
+  }
+
   const PretrainConfig& cfg_;
   const TrainerConfig& t_;
   PretrainData& data_;
   std::string out_, config_yaml_;
+  ProcessGroup* pg_;  // nullptr: one process
+  bool main_;         // rank 0 (or the only process): writes logs and checkpoints
   at::Device device_;
   bool bf16_;
   model::PretrainModel model_;
@@ -162,6 +180,7 @@ class Run {
 };
 
 void Run::log_values(int64_t step, const std::string& split, const Values& v) {
+  if (!main_) return;
   metrics_->write(step, p_.epoch, split, v);
   tb_->add_scalars(v, step);
 }
@@ -174,7 +193,8 @@ bool Run::improved(double value) const {
 }
 
 Values Run::validate() {
-  if (data_.val->n_cells() == 0) return {};
+  // Each rank validates its share of the split (loader_config); means are over all ranks.
+  if (data_.val->n_cells() < (pg_ ? pg_->world_size() : 1)) return {};
   model_->eval();
   torch::NoGradGuard no_grad;
   data::Loader loader(*data_.val, *data_.pipeline, *data_.collator, data_.label_layout(),
@@ -189,10 +209,11 @@ Values Run::validate() {
     avg.add(compute_objective(cfg_.losses, model_->shape(), model_->forward(bt), bt));
   }
   model_->train();
-  return avg.take("val/");
+  return avg.take("val/", pg_);
 }
 
 void Run::save(const std::string& name) {
+  if (!main_) return;  // every rank holds the same weights and optimizer state
   CheckpointContents c;
   c.meta = {{"step", p_.step},
             {"epoch", p_.epoch},
@@ -201,6 +222,7 @@ void Run::save(const std::string& name) {
             {"best", {{"monitor", t_.early_stopping.monitor}, {"value", std::isnan(p_.best) ? nlohmann::json() : nlohmann::json(p_.best)},
                       {"step", p_.best_step}, {"bad_validations", p_.bad_validations}}},
             {"vocab_hash", data_.vocab().hash()},
+            {"world_size", pg_ ? pg_->world_size() : 1},
             {"bmfm_version", model::runtime_info(false).bmfm_version},
             {"torch_version", model::runtime_info(false).torch_version}};
   for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
@@ -243,6 +265,13 @@ void Run::load(const std::string& dir) {
     v.emplace_back(p.name, find_tensor(c, "optim/exp_avg_sq/" + p.name, dir));
   }
   const auto& meta = c.meta;
+  const int64_t saved_world = meta.value("world_size", int64_t{1}), world = pg_ ? pg_->world_size() : 1;
+  if (saved_world != world)
+    throw std::runtime_error(fmt::format(
+        "checkpoint {}: written by a run with {} rank(s), resumed with {}: the data order of the remaining epoch "
+        "depends on the world size, so --resume needs the same number of ranks (to continue with another, start a "
+        "new run from these weights: bmfm finetune / embed read the checkpoint at any world size)",
+        dir, saved_world, world));
   opt_.load_state(meta.at("optimizer").at("steps").get<int64_t>(), m, v);
   at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
   cpu_gen.set_state(find_tensor(c, "rng/cpu", dir));
@@ -262,9 +291,19 @@ PretrainResult Run::run(const std::string& resume_dir) {
   PretrainResult result;
   result.first_val_loss = result.last_val_loss = std::numeric_limits<double>::quiet_NaN();
   if (!resume_dir.empty()) load(resume_dir);
-  metrics_ = std::make_unique<MetricLog>(out_, /*append=*/!resume_dir.empty());
-  if (!resume_dir.empty()) metrics_->truncate_after(p_.step);
-  tb_ = std::make_unique<TensorBoardWriter>((fs::path(out_) / "tensorboard").string());
+  if (pg_) {
+    // Every rank starts from rank 0's weights (initialisation or checkpoint).
+    std::vector<at::Tensor> state;
+    for (const auto& p : model_->parameters()) state.push_back(p.detach());
+    for (const auto& b : model_->buffers()) state.push_back(b.detach());
+    torch::NoGradGuard ng;
+    pg_->broadcast(state);
+  }
+  if (main_) {
+    metrics_ = std::make_unique<MetricLog>(out_, /*append=*/!resume_dir.empty());
+    if (!resume_dir.empty()) metrics_->truncate_after(p_.step);
+    tb_ = std::make_unique<TensorBoardWriter>((fs::path(out_) / "tensorboard").string());
+  }
 
   int64_t n_params = 0;
   for (const auto& p : model_->parameters()) n_params += p.numel();
@@ -276,10 +315,11 @@ PretrainResult Run::run(const std::string& resume_dir) {
                       data_.loader_config(cfg_, /*train=*/true), p_.loader);
   const int64_t per_epoch_steps = std::max<int64_t>(1, loader.batches_per_epoch() / t_.grad_accum);
   const int64_t max_steps = t_.max_steps > 0 ? t_.max_steps : t_.max_epochs * per_epoch_steps;
-  spdlog::info("training: {} steps of {} x {} cells ({} batches per epoch), lr {} ({} warmup, {})", max_steps,
-               t_.grad_accum, cfg_.data.batch_size, loader.batches_per_epoch(), t_.lr, t_.warmup_steps, t_.schedule);
+  spdlog::info("training: {} steps of {} x {} cells{} ({} batches per epoch{}), lr {} ({} warmup, {})", max_steps,
+               t_.grad_accum, cfg_.data.batch_size, pg_ ? fmt::format(" x {} ranks", pg_->world_size()) : "",
+               loader.batches_per_epoch(), pg_ ? " per rank" : "", t_.lr, t_.warmup_steps, t_.schedule);
 
-  ProgressBar bar("pretrain", max_steps);
+  ProgressBar bar("pretrain", max_steps, main_ ? stderr : nullptr);
   if (p_.step > 0) bar.advance(p_.step);
   model_->train();
   TermAverager train_avg;
@@ -304,7 +344,15 @@ PretrainResult Run::run(const std::string& resume_dir) {
       train_avg.add(terms);
     }
     p_.loader = loader.state();
-    const double loss = step_total.item<double>() / static_cast<double>(t_.grad_accum);
+    double loss = step_total.item<double>() / static_cast<double>(t_.grad_accum);
+    if (pg_) {
+      // Averaged gradients (one all-reduce per optimizer step, none per
+      // micro-batch), and the mean loss so every rank takes the same decisions.
+      std::vector<at::Tensor> grads;
+      for (const auto& p : model_->parameters()) grads.push_back(p.grad());
+      pg_->allreduce_mean(grads);
+      loss = pg_->allreduce_sum({loss})[0] / static_cast<double>(pg_->world_size());
+    }
     if (!std::isfinite(loss)) {
       if (t_.on_nan == "skip") {
         spdlog::warn("step {}: loss is {}; step skipped (trainer.on_nan=skip)", p_.step, loss);
@@ -327,7 +375,11 @@ PretrainResult Run::run(const std::string& resume_dir) {
     if (p_.step % t_.log_every == 0 || p_.step == max_steps) {
       const auto now = std::chrono::steady_clock::now();
       const double s = std::chrono::duration<double>(now - t_log).count();
-      Values v = train_avg.take("train/");
+      Values v = train_avg.take("train/", pg_);
+      if (pg_) {
+        const auto all = pg_->allreduce_sum({static_cast<double>(cells), static_cast<double>(tokens)});
+        cells = static_cast<int64_t>(all[0]), tokens = static_cast<int64_t>(all[1]);
+      }
       v.emplace_back("train/lr", lr);
       v.emplace_back("train/grad_norm", grad_norm);
       v.emplace_back("train/cells_per_s", static_cast<double>(cells) / s);
@@ -389,8 +441,8 @@ PretrainResult Run::run(const std::string& resume_dir) {
 }  // namespace
 
 PretrainResult pretrain(const PretrainConfig& cfg, PretrainData& data, const std::string& output_dir,
-                        const std::string& config_yaml, const std::string& resume_dir) {
-  Run run(cfg, data, output_dir, config_yaml);
+                        const std::string& config_yaml, const std::string& resume_dir, ProcessGroup* pg) {
+  Run run(cfg, data, output_dir, config_yaml, pg);
   return run.run(resume_dir);
 }
 

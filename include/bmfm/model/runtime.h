@@ -29,6 +29,21 @@ int available_cores();
 // miscounts cores on some VMs and starts with 1 thread, so every command calls this.
 void set_num_threads(int n);
 
+// Builds a model's initial weights from `seed` the same way whatever the
+// thread count: libtorch's CPU random fills split their work (and their draws)
+// by thread, so the constructors run on one thread while this guard lives
+// (then the previous count is restored).
+class DeterministicInit {
+ public:
+  explicit DeterministicInit(uint64_t seed);
+  ~DeterministicInit();
+  DeterministicInit(const DeterministicInit&) = delete;
+  DeterministicInit& operator=(const DeterministicInit&) = delete;
+
+ private:
+  int threads_;
+};
+
 // measure_gemm: time a 1024^3 fp32 matmul (~0.05 s with OpenBLAS) to show the BLAS in use.
 RuntimeInfo runtime_info(bool measure_gemm);
 

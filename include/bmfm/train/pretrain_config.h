@@ -13,6 +13,7 @@
 #include "bmfm/data/loader.h"
 #include "bmfm/data/transforms.h"
 #include "bmfm/model/model_config.h"
+#include "bmfm/train/distributed.h"
 #include "bmfm/train/train_config.h"
 
 namespace bmfm::train {
@@ -44,6 +45,7 @@ struct PretrainConfig {
   data::WcedConfig wced;
   model::ModelConfig model;
   TrainerConfig trainer;
+  DistributedConfig distributed;
   std::vector<LossConfig> losses;
 
   data::CollatorConfig collator() const { return {tokenizer, masker, wced}; }

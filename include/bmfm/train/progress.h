@@ -14,7 +14,7 @@ namespace bmfm::train {
 
 class ProgressBar {
  public:
-  // `out` defaults to stderr; `interactive` < 0 means "detect with isatty".
+  // `out` defaults to stderr (nullptr: silent); `interactive` < 0 means "detect with isatty".
   ProgressBar(std::string label, int64_t total, std::FILE* out = stderr, int interactive = -1,
               double min_interval_s = 5.0);
   ~ProgressBar();

@@ -39,9 +39,15 @@ model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& 
 LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossConfig>& losses,
                            const model::BatchTensors& batch, bool bf16, double scale);
 
+class ProcessGroup;
+
 // `config_yaml` is the resolved config, stored in every checkpoint.
 // `resume_dir`: a checkpoint folder to continue from ("" = fresh start).
+// `pg`: the data-parallel group (nullptr = one process). With several ranks,
+// the weights start from rank 0's, gradients are averaged over ranks every
+// optimizer step (never on accumulation micro-steps), logged and validation
+// metrics are reduced over ranks, and only rank 0 writes logs and checkpoints.
 PretrainResult pretrain(const PretrainConfig& cfg, PretrainData& data, const std::string& output_dir,
-                        const std::string& config_yaml, const std::string& resume_dir);
+                        const std::string& config_yaml, const std::string& resume_dir, ProcessGroup* pg = nullptr);
 
 }  // namespace bmfm::train

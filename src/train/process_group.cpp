@@ -1,0 +1,146 @@
+// The c10d Gloo headers are guarded by the macro libtorch itself was built
+// with; Debian's libtorch 1.13 and the PyTorch 2.x wheels both have Gloo.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#include "bmfm/train/process_group.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+namespace bmfm::train {
+
+struct ProcessGroup::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+};
+
+namespace {
+
+// c10::Error messages carry a C++ backtrace after the first line.
+std::string first_line(const std::string& what) { return what.substr(0, what.find('\n')); }
+
+// A failed or timed-out collective: what a user needs is which operation, and
+// that a peer is gone or stuck (the launcher's log names the rank that died).
+[[noreturn]] void collective_failed(const DistEnv& env, const char* what, const std::exception& e) {
+  throw std::runtime_error(fmt::format(
+      "distributed: {} failed on rank {} of {} ({}). Another rank died, hung or was killed; see its log "
+      "(bmfm launch names it).", what, env.rank, env.world_size, first_line(e.what())));
+}
+
+bool is_local(const std::string& addr) { return addr == "127.0.0.1" || addr == "localhost" || addr == "::1"; }
+
+}  // namespace
+
+ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg)
+    : env_(env), cfg_(cfg), impl_(std::make_unique<Impl>()) {
+  if (!env_.distributed()) return;
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(cfg_.timeout_s * 1000));
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(env_.master_port);
+    so.isServer = env_.rank == 0;
+    so.numWorkers = static_cast<size_t>(env_.world_size);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format(
+        "distributed: rank {} could not join the rendezvous at {}:{} with {} ranks within {} s: {}", env_.rank,
+        env_.master_addr, env_.master_port, env_.world_size, cfg_.timeout_s, first_line(e.what())));
+  }
+  try {
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    // One machine: the loopback interface (hostnames in sandboxes often do not resolve).
+    opts->devices.push_back(is_local(env_.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                       : c10d::ProcessGroupGloo::createDefaultDevice());
+    impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, static_cast<int>(env_.rank),
+                                                            static_cast<int>(env_.world_size), opts);
+  } catch (const std::exception& e) {
+    // Creating the group connects every pair of ranks: a rank that never came
+    // (or died before) shows up here as a timeout.
+    throw std::runtime_error(fmt::format(
+        "distributed: rank {} could not join the rendezvous at {}:{} with {} ranks within {} s (not all ranks "
+        "connected): {}", env_.rank, env_.master_addr, env_.master_port, env_.world_size, cfg_.timeout_s,
+        first_line(e.what())));
+  }
+  spdlog::info("distributed: rank {} of {} (local {} of {}, from {}), Gloo, rendezvous {}:{}", env_.rank,
+               env_.world_size, env_.local_rank, env_.local_world_size, env_.source, env_.master_addr,
+               env_.master_port);
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors) {
+  if (!env_.distributed()) return;
+  try {
+    for (const auto& t : tensors) {
+      std::vector<at::Tensor> one{t.is_cuda() ? t.cpu() : t};
+      impl_->pg->broadcast(one)->wait();
+      if (t.is_cuda()) t.copy_(one[0]);
+    }
+  } catch (const std::exception& e) {
+    collective_failed(env_, "broadcast", e);
+  }
+}
+
+void ProcessGroup::allreduce_mean(const std::vector<at::Tensor>& tensors) {
+  if (!env_.distributed()) return;
+  const int64_t bucket_bytes = std::max<int64_t>(1, static_cast<int64_t>(cfg_.bucket_mb * 1024 * 1024));
+  std::vector<at::Tensor> bucket;
+  int64_t bytes = 0;
+  auto flush = [&] {
+    if (bucket.empty()) return;
+    std::vector<at::Tensor> flat;
+    for (const auto& t : bucket) flat.push_back(t.detach().to(at::kCPU, at::kFloat).reshape({-1}));
+    std::vector<at::Tensor> buf{at::cat(flat)};
+    impl_->pg->allreduce(buf)->wait();
+    buf[0].div_(static_cast<double>(env_.world_size));
+    int64_t off = 0;
+    for (const auto& t : bucket) {
+      t.copy_(buf[0].narrow(0, off, t.numel()).view(t.sizes()));
+      off += t.numel();
+    }
+    bucket.clear();
+    bytes = 0;
+  };
+  try {
+    for (const auto& t : tensors) {
+      if (!t.defined()) continue;
+      bucket.push_back(t);
+      bytes += t.numel() * 4;
+      if (bytes >= bucket_bytes) flush();
+    }
+    flush();
+  } catch (const std::exception& e) {
+    collective_failed(env_, "gradient all-reduce", e);
+  }
+}
+
+std::vector<double> ProcessGroup::allreduce_sum(const std::vector<double>& values) {
+  if (!env_.distributed() || values.empty()) return values;
+  std::vector<at::Tensor> buf{at::tensor(values, at::kDouble)};
+  try {
+    impl_->pg->allreduce(buf)->wait();
+  } catch (const std::exception& e) {
+    collective_failed(env_, "metric all-reduce", e);
+  }
+  const double* p = buf[0].data_ptr<double>();
+  return std::vector<double>(p, p + values.size());
+}
+
+void ProcessGroup::barrier() {
+  if (!env_.distributed()) return;
+  try {
+    impl_->pg->barrier()->wait();
+  } catch (const std::exception& e) {
+    collective_failed(env_, "barrier", e);
+  }
+}
+
+}  // namespace bmfm::train
