@@ -28,10 +28,7 @@ LoadedModel load_checkpoint_model(const std::string& path, const at::Device& dev
   const CheckpointContents c = read_checkpoint(out.dir);
   for (const char* f : {"config.yaml", "vocab.json"})
     if (!c.files.count(f)) throw std::runtime_error(fmt::format("checkpoint {}: no {} in it", out.dir, f));
-  config::ComposeRequest req;
-  req.config_file = (fs::path(out.dir) / "config.yaml").string();
-  req.base = pretrain_schema().defaults();
-  out.config = pretrain_schema().read(config::compose(req), "");
+  out.config = pretrain_schema().read_file((fs::path(out.dir) / "config.yaml").string());
   out.vocab = data::Vocab::load((fs::path(out.dir) / "vocab.json").string());
   out.vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + out.dir + "/index.json");
   out.step = c.meta.value("step", int64_t{0});

@@ -170,11 +170,7 @@ std::string find_architecture(const std::string& arch) {
 }
 
 PretrainConfig load_architecture(const FinetuneConfig& cfg) {
-  config::ComposeRequest req;
-  req.config_file = find_architecture(cfg.architecture);
-  req.overrides = cfg.architecture_overrides;
-  req.base = pretrain_schema().defaults();
-  return pretrain_schema().read(config::compose(req), "");
+  return pretrain_schema().read_file(find_architecture(cfg.architecture), cfg.architecture_overrides);
 }
 
 // What one label head got right on a split (cells with a target only).

@@ -69,14 +69,8 @@ Predictions predict(const PredictConfig& cfg) {
                                          "<run>/checkpoints/best); for embeddings use bmfm embed", dir));
   for (const char* f : {"architecture.yaml", "config.yaml", "vocab.json", "labels.json"})
     if (!c.files.count(f)) throw std::runtime_error(fmt::format("checkpoint {}: no {} in it", dir, f));
-  config::ComposeRequest arch_req;
-  arch_req.config_file = (fs::path(dir) / "architecture.yaml").string();
-  arch_req.base = pretrain_schema().defaults();
-  const PretrainConfig arch = pretrain_schema().read(config::compose(arch_req), "");
-  config::ComposeRequest ft_req;
-  ft_req.config_file = (fs::path(dir) / "config.yaml").string();
-  ft_req.base = finetune_schema().defaults();
-  const FinetuneConfig ft = finetune_schema().read(config::compose(ft_req), "");
+  const PretrainConfig arch = pretrain_schema().read_file((fs::path(dir) / "architecture.yaml").string());
+  const FinetuneConfig ft = finetune_schema().read_file((fs::path(dir) / "config.yaml").string());
   const data::Vocab vocab = data::Vocab::load((fs::path(dir) / "vocab.json").string());
   vocab.require_hash(c.meta.value("vocab_hash", ""), "checkpoint " + dir + "/index.json");
   const data::LabelDictionary dict = data::LabelDictionary::from_json(c.files.at("labels.json"), dir + "/labels.json");

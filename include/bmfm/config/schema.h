@@ -71,6 +71,9 @@ class Schema {
   // Reads the mapping at `dotted_key` ("" = root) into a T initialised with
   // its defaults. A missing mapping means all defaults (unless a field is required).
   T read(const Config& cfg, const std::string& dotted_key) const;
+  // A whole config file (its defaults list composed, `overrides` applied) on
+  // top of this schema's defaults, read strictly: e.g. a run's saved config.yaml.
+  T read_file(const std::string& path, const std::vector<std::string>& overrides = {}) const;
   void read_into(const Config& cfg, const std::string& dotted_key, T& out) const;
   // Same, from the node found at `dotted_key` (undefined or null = all defaults).
   void read_node(const Config& cfg, const YAML::Node& node, const std::string& dotted_key, T& out) const;

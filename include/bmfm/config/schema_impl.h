@@ -208,6 +208,15 @@ Schema<T>& Schema<T>::check(std::function<void(const T&, const Config&, const st
 }
 
 template <class T>
+T Schema<T>::read_file(const std::string& path, const std::vector<std::string>& overrides) const {
+  ComposeRequest req;
+  req.config_file = path;
+  req.overrides = overrides;
+  req.base = defaults();
+  return read(compose(req), "");
+}
+
+template <class T>
 T Schema<T>::read(const Config& cfg, const std::string& dotted_key) const {
   T out{};
   read_into(cfg, dotted_key, out);
