@@ -180,6 +180,21 @@ Run add_benchmark_command(CLI::App& app) {
         // Units of this dataset not yet counted (the last stage, or all of them after a failure).
         bar.advance(static_cast<int64_t>(methods.size()) * stages - std::max<int64_t>(seen - 1, 0));
       }
+      // Zero-shot scores first: the annotation runs below take much longer.
+      if (!r.error.empty()) {
+        ++failures;
+        spdlog::error("{}: {}", r.spec.name, r.error);
+      }
+      for (const auto& m : r.methods) {
+        if (!m.error.empty()) {
+          ++failures;
+          spdlog::error("{} / {}: {}", r.spec.name, m.method, m.error);
+        } else {
+          spdlog::info("{} / {}: overall {:.4f} (AvgBio {:.4f}, AvgBatch {:.4f}) in {:.1f} s", r.spec.name, m.method,
+                       m.metrics.overall, m.metrics.avg_bio, m.metrics.avg_batch,
+                       m.embed_seconds + m.metrics.times.total_s);
+        }
+      }
       if (!r.error.empty()) bar.advance(static_cast<int64_t>(ann.size()));  // the dataset itself could not be read
       for (const auto& method : ann) {
         if (!r.error.empty()) break;
@@ -196,20 +211,6 @@ Run add_benchmark_command(CLI::App& app) {
         }
         r.annotation.push_back(std::move(a));
         bar.advance(1);
-      }
-      if (!r.error.empty()) {
-        ++failures;
-        spdlog::error("{}: {}", r.spec.name, r.error);
-      }
-      for (const auto& m : r.methods) {
-        if (!m.error.empty()) {
-          ++failures;
-          spdlog::error("{} / {}: {}", r.spec.name, m.method, m.error);
-        } else {
-          spdlog::info("{} / {}: overall {:.4f} (AvgBio {:.4f}, AvgBatch {:.4f}) in {:.1f} s", r.spec.name, m.method,
-                       m.metrics.overall, m.metrics.avg_bio, m.metrics.avg_batch,
-                       m.embed_seconds + m.metrics.times.total_s);
-        }
       }
       results.push_back(std::move(r));
     }
