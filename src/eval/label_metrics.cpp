@@ -63,7 +63,7 @@ MultilabelMetrics multilabel_metrics(const std::vector<uint8_t>& y, const std::v
   for (int64_t j = 0; j < k; ++j) {
     const size_t c = static_cast<size_t>(j);
     TP += tp[c], FP += fp[c], FN += fn[c];
-    LabelScores s;
+    ClassScores s;
     s.label = static_cast<int32_t>(j);
     s.precision = ratio(tp[c], tp[c] + fp[c]);
     s.recall = ratio(tp[c], tp[c] + fn[c]);

@@ -23,12 +23,18 @@ const MetricColumn kMetrics[] = {{"overall", &ScibMetrics::overall},     {"AvgBi
                                  {"ARI", &ScibMetrics::ari},             {"ASW_label", &ScibMetrics::asw_label},
                                  {"ASW_batch", &ScibMetrics::asw_batch}, {"graph_conn", &ScibMetrics::graph_conn}};
 
-std::vector<std::string> method_names(const std::vector<DatasetResult>& results) {
+// Method names in first-seen order over the datasets' `list` (zero-shot methods or annotation runs).
+template <class Item>
+std::vector<std::string> names_of(const std::vector<DatasetResult>& results, std::vector<Item> DatasetResult::*list) {
   std::vector<std::string> names;
   for (const auto& d : results)
-    for (const auto& m : d.methods)
+    for (const auto& m : d.*list)
       if (std::find(names.begin(), names.end(), m.method) == names.end()) names.push_back(m.method);
   return names;
+}
+std::vector<std::string> method_names(const std::vector<DatasetResult>& r) { return names_of(r, &DatasetResult::methods); }
+std::vector<std::string> annotation_method_names(const std::vector<DatasetResult>& r) {
+  return names_of(r, &DatasetResult::annotation);
 }
 
 const MethodResult* find_method(const DatasetResult& d, const std::string& name) {
@@ -44,14 +50,6 @@ std::string cell(const DatasetResult& d, const std::string& method, double ScibM
   if (!m->error.empty()) return "error";
   const double v = m->metrics.*field;
   return std::isnan(v) ? "n/a" : fmt::format("{:.4f}", v);
-}
-
-std::vector<std::string> annotation_method_names(const std::vector<DatasetResult>& results) {
-  std::vector<std::string> names;
-  for (const auto& d : results)
-    for (const auto& a : d.annotation)
-      if (std::find(names.begin(), names.end(), a.method) == names.end()) names.push_back(a.method);
-  return names;
 }
 
 const AnnotationResult* find_annotation(const DatasetResult& d, const std::string& name) {

@@ -291,6 +291,26 @@ Evaluation Run::evaluate(const data::CellSource& cells) {
   return ev;
 }
 
+// Per-class scores as JSON (keyed by class name) and as the CSV spreadsheets get.
+nlohmann::ordered_json per_class_json(const std::vector<eval::ClassScores>& scores,
+                                      const std::vector<std::string>& classes) {
+  nlohmann::ordered_json pc = nlohmann::ordered_json::object();
+  for (const auto& c : scores)
+    pc[classes.at(static_cast<size_t>(c.label))] = {
+        {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
+  return pc;
+}
+
+void write_per_class_csv(const fs::path& path, const char* first_column, const std::vector<eval::ClassScores>& scores,
+                         const std::vector<std::string>& classes) {
+  std::ostringstream csv;
+  csv << first_column << ",precision,recall,f1,support\n";
+  for (const auto& c : scores)
+    csv << '"' << classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ',' << c.f1
+        << ',' << c.support << '\n';
+  std::ofstream(path) << csv.str();
+}
+
 void write_classification(const std::string& out, const LabelResult& l, bool intervals, nlohmann::ordered_json& j,
                           std::string& md) {
   for (const auto* split : {"val", "test"}) {
@@ -305,11 +325,7 @@ void write_classification(const std::string& out, const LabelResult& l, bool int
                                 {"macro_precision", m.macro_precision},
                                 {"macro_recall", m.macro_recall}};
     if (!intervals) s.erase("accuracy_ci95"), s.erase("macro_f1_ci95");
-    nlohmann::ordered_json pc = nlohmann::ordered_json::object();
-    for (const auto& c : m.per_class)
-      pc[l.classes.at(static_cast<size_t>(c.label))] = {
-          {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
-    s["per_class"] = pc;
+    s["per_class"] = per_class_json(m.per_class, l.classes);
     j[l.name]["kind"] = l.kind;
     j[l.name][split] = s;
     auto ci = [&](double lo, double hi) { return intervals ? fmt::format(" [{:.4f}, {:.4f}]", lo, hi) : std::string(); };
@@ -318,10 +334,8 @@ void write_classification(const std::string& out, const LabelResult& l, bool int
                       m.balanced_accuracy, m.macro_precision, m.macro_recall);
   }
   // Test-set tables for spreadsheets.
-  std::ostringstream pc("class,precision,recall,f1,support\n", std::ios::ate), cm;
-  for (const auto& c : l.test.per_class)
-    pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ',' << c.f1
-       << ',' << c.support << '\n';
+  write_per_class_csv(fs::path(out) / ("per_class_" + l.name + ".csv"), "class", l.test.per_class, l.classes);
+  std::ostringstream cm;
   cm << "true\\predicted";
   for (int32_t c : l.test.labels) cm << ",\"" << l.classes.at(static_cast<size_t>(c)) << '"';
   cm << '\n';
@@ -330,7 +344,6 @@ void write_classification(const std::string& out, const LabelResult& l, bool int
     for (int64_t v : l.test.confusion[a]) cm << ',' << v;
     cm << '\n';
   }
-  std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
   std::ofstream(fs::path(out) / ("confusion_" + l.name + ".csv")) << cm.str();
 }
 
@@ -346,21 +359,13 @@ void write_multilabel(const std::string& out, const LabelResult& l, nlohmann::or
                                 {"micro_f1", m.micro_f1},
                                 {"macro_f1", m.macro_f1},
                                 {"samples_f1", m.samples_f1}};
-    nlohmann::ordered_json pc = nlohmann::ordered_json::object();
-    for (const auto& c : m.per_label)
-      pc[l.classes.at(static_cast<size_t>(c.label))] = {
-          {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}, {"support", c.support}};
-    s["per_label"] = pc;
+    s["per_label"] = per_class_json(m.per_label, l.classes);
     j[l.name]["kind"] = l.kind;
     j[l.name][split] = s;
     md += fmt::format("| {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n", l.name, split, m.n,
                       m.subset_accuracy, m.hamming_loss, m.micro_f1, m.macro_f1, m.samples_f1);
   }
-  std::ostringstream pc("label,precision,recall,f1,support\n", std::ios::ate);
-  for (const auto& c : l.ml_test.per_label)
-    pc << '"' << l.classes.at(static_cast<size_t>(c.label)) << "\"," << c.precision << ',' << c.recall << ',' << c.f1
-       << ',' << c.support << '\n';
-  std::ofstream(fs::path(out) / ("per_class_" + l.name + ".csv")) << pc.str();
+  write_per_class_csv(fs::path(out) / ("per_class_" + l.name + ".csv"), "label", l.ml_test.per_label, l.classes);
 }
 
 void write_regression(const LabelResult& l, nlohmann::ordered_json& j, std::string& md) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "bmfm/eval/annotation_metrics.h"
+
 namespace bmfm::eval {
 
 struct RegressionMetrics {
@@ -20,12 +22,6 @@ struct RegressionMetrics {
 // Pairs with a missing target are left out by the caller.
 RegressionMetrics regression_metrics(const std::vector<double>& y_true, const std::vector<double>& y_pred);
 
-struct LabelScores {
-  int32_t label = 0;
-  double precision = 0, recall = 0, f1 = 0;
-  int64_t support = 0;  // cells that carry the label
-};
-
 struct MultilabelMetrics {
   int64_t n = 0, k = 0;
   double subset_accuracy = 0;  // all K labels right
@@ -33,7 +29,7 @@ struct MultilabelMetrics {
   double micro_precision = 0, micro_recall = 0, micro_f1 = 0;
   double macro_f1 = 0;    // mean over all K labels
   double samples_f1 = 0;  // mean over cells
-  std::vector<LabelScores> per_label;
+  std::vector<ClassScores> per_label;  // per label column of the multi-hot (annotation_metrics.h's scores)
 };
 
 // y_true / y_pred: (n, k) row-major 0/1.
