@@ -9,6 +9,7 @@ PKGS=(
   # libraries (DESIGN.md "Dependencies")
   libtorch-dev libgloo-dev
   libhdf5-dev hdf5-plugin-lzf liblzf-dev
+  libzstd-dev liblz4-dev libbz2-dev zlib1g-dev   # io/tiledb filter codecs
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libigraph-dev libhnswlib-dev
   # Debian's libtorch calls the system BLAS; the reference BLAS is ~20x slower
