@@ -15,6 +15,8 @@ namespace {
 
 struct InspectRun {
   std::string input;
+  std::string obs_filter;        // Census-style obs value filter; "" = all cells
+  std::string soma_measurement;  // SOMA input: ms/<name>; "" = the only one, else RNA
   int64_t top = 5;
   int64_t sample_rows = 1000;
   bool json = false;
@@ -24,7 +26,9 @@ struct InspectRun {
 const config::Schema<InspectRun>& inspect_run_schema() {
   static const auto schema =
       config::Schema<InspectRun>("inspect")
-          .field("input", &InspectRun::input, "h5ad or 10x .h5 file (or the positional FILE)")
+          .field("input", &InspectRun::input, "h5ad, 10x .h5 or TileDB-SOMA experiment folder (or the positional FILE)")
+          .field("obs_filter", &InspectRun::obs_filter, "describe only the cells this obs value filter selects")
+          .field("soma_measurement", &InspectRun::soma_measurement, "SOMA input: the measurement (ms/<name>)")
           .field("top", &InspectRun::top, "most frequent values shown per obs/var column")
           .field("sample_rows", &InspectRun::sample_rows, "rows of X read to judge whether X holds raw counts")
           .field("json", &InspectRun::json, "print JSON instead of text")
@@ -42,7 +46,7 @@ const config::Schema<InspectRun>& inspect_run_schema() {
 Run add_inspect_command(CLI::App& app) {
   auto opts = std::make_shared<CommonOptions>();
   auto json = std::make_shared<bool>(false);
-  auto* sub = app.add_subcommand("inspect", "Describe an h5ad / 10x .h5 file: shape, X encoding, counts, obs, var");
+  auto* sub = app.add_subcommand("inspect", "Describe an h5ad / 10x .h5 file or a SOMA experiment: shape, X encoding, counts, obs, var");
   add_common_options(sub, *opts, /*with_seed=*/false);
   sub->add_flag("--json", *json, "machine-readable JSON output (same as json=true)");
   sub->footer("Usage: bmfm inspect FILE [--json] [top=N]\nConfig keys:\n" + inspect_run_schema().help(2));
@@ -56,7 +60,10 @@ Run add_inspect_command(CLI::App& app) {
     auto cfg = compose_for("inspect", *opts, overrides, inspect_run_schema().defaults());
     if (print_config_requested(*opts, cfg)) return 0;
     auto run = inspect_run_schema().read(cfg, "");
-    auto summary = io::summarize(run.input, static_cast<int>(run.top), run.sample_rows);
+    io::OpenOptions open_options;
+    open_options.obs_filter = run.obs_filter;
+    open_options.measurement = run.soma_measurement;
+    auto summary = io::summarize(run.input, static_cast<int>(run.top), run.sample_rows, open_options);
     const std::string text = io::to_text(summary), json_text = io::to_json(summary) + "\n";
     std::cout << (run.json ? json_text : text);
     if (!run.output_dir.empty()) {

@@ -19,6 +19,8 @@ namespace {
 
 struct QcRun {
   std::string input;
+  std::string obs_filter;        // Census-style obs value filter; "" = all cells
+  std::string soma_measurement;  // SOMA input: ms/<name>; "" = the only one, else RNA
   std::string output;  // empty = <output_dir>/qc.h5ad
   std::string output_dir = "runs/qc";
   int64_t seed = 0;
@@ -29,7 +31,9 @@ struct QcRun {
 const config::Schema<QcRun>& qc_run_schema() {
   static const auto schema =
       config::Schema<QcRun>("qc run")
-          .field("input", &QcRun::input, "h5ad to check (or the positional FILE, or --input)")
+          .field("input", &QcRun::input, "h5ad file or TileDB-SOMA experiment folder (or the positional FILE, or --input)")
+          .field("obs_filter", &QcRun::obs_filter, "obs value filter, e.g. \"cell_type in ['B cell', 'T cell']\"; '' = all cells")
+          .field("soma_measurement", &QcRun::soma_measurement, "SOMA input: the measurement (ms/<name>); '' = the only one, else RNA")
           .field("output", &QcRun::output, "filtered h5ad; empty = <output_dir>/qc.h5ad (or --output)")
           .field("output_dir", &QcRun::output_dir, "run folder: config.yaml, bmfm.log, qc_report.json, qc_report.md")
           .field("seed", &QcRun::seed, "random seed of the sampler")
@@ -74,13 +78,16 @@ Run add_qc_command(CLI::App& app) {
         run.output.empty() ? (std::filesystem::path(run.output_dir) / "qc.h5ad").string() : run.output;
 
     const auto t0 = std::chrono::steady_clock::now();
-    io::H5adReader reader(run.input);
-    const data::MatrixSource src = data::matrix_source(reader, run.qc.matrix);
-    const io::DataFrame var = reader.read_var();
+    io::OpenOptions open_options;
+    open_options.obs_filter = run.obs_filter;
+    open_options.measurement = run.soma_measurement;
+    const auto reader = io::open_cells(run.input, open_options);
+    const data::MatrixSource src = data::matrix_source(*reader, run.qc.matrix);
+    const io::DataFrame var = reader->read_var();
     spdlog::info("QC of {}: {} cells x {} genes", src.what, src.n_rows, src.n_cols);
     data::QcResult result = data::qc_cells(src, var, run.qc);
     if (run.sample.method != "none")
-      data::sample_cells(result, run.sample, reader.read_obs(), static_cast<uint64_t>(run.seed));
+      data::sample_cells(result, run.sample, reader->read_obs(), static_cast<uint64_t>(run.seed));
     data::qc_genes(src, var, run.qc, result);
     const double qc_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& rule : result.rules)
@@ -101,10 +108,10 @@ Run add_qc_command(CLI::App& app) {
 
     const auto parent = std::filesystem::path(out).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    if (auto unread = reader.unread_entries(); !unread.empty())
+    if (auto unread = reader->unread_entries(); !unread.empty())
       spdlog::warn("{}: {} entr{} of uns/obsp/varm/varp (e.g. {}) are not carried over into {}", run.input,
                    unread.size(), unread.size() == 1 ? "y" : "ies", unread.front(), out);
-    io::write_h5ad(out, data::qc_subset(reader, result, run.qc));
+    io::write_h5ad(out, data::qc_subset(*reader, result, run.qc));
     spdlog::info("wrote {} ({} cells x {} genes)", out, result.n_obs_after(), result.n_vars_after());
     return 0;
   };

@@ -102,7 +102,7 @@ void require_columns(const io::CsrMatrix& X, const GeneMapping& mapping, const c
                                             X.n_cols, mapping.source(), mapping.n_vars()));
 }
 
-int64_t resolve_end(const io::H5adReader& reader, int64_t row_begin, int64_t row_end, int64_t chunk_rows,
+int64_t resolve_end(const io::CellReader& reader, int64_t row_begin, int64_t row_end, int64_t chunk_rows,
                     const char* what) {
   const int64_t n = reader.n_obs();
   const int64_t end = row_end < 0 ? n : row_end;
@@ -128,7 +128,7 @@ UnmappedCounts count_unmapped(const io::CsrMatrix& X, const GeneMapping& mapping
   return c;
 }
 
-UnmappedCounts count_unmapped(const io::H5adReader& reader, const GeneMapping& mapping, const std::string& key,
+UnmappedCounts count_unmapped(const io::CellReader& reader, const GeneMapping& mapping, const std::string& key,
                               int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
   const int64_t end = resolve_end(reader, row_begin, row_end, chunk_rows, "count_unmapped");
   UnmappedCounts total;
@@ -139,7 +139,7 @@ UnmappedCounts count_unmapped(const io::H5adReader& reader, const GeneMapping& m
   return total;
 }
 
-std::vector<double> mapped_totals(const io::H5adReader& reader, const GeneMapping& mapping, const std::string& key,
+std::vector<double> mapped_totals(const io::CellReader& reader, const GeneMapping& mapping, const std::string& key,
                                   int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
   const int64_t end = resolve_end(reader, row_begin, row_end, chunk_rows, "mapped_totals");
   std::vector<double> totals;

@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 const config::Schema<PrepareConfig>& prepare_schema() {
   static const auto schema =
       config::Schema<PrepareConfig>("prepare")
-          .field("inputs", &PrepareConfig::inputs, "h5ad files and folders (a folder adds its *.h5ad, sorted)")
+          .field("inputs", &PrepareConfig::inputs,
+                 "h5ad files, TileDB-SOMA experiment folders, folders of *.h5ad (added sorted)")
           .field("output", &PrepareConfig::output, "corpus folder to create")
           .field("vocab", &PrepareConfig::vocab, "vocabulary JSON; '' = build from the union of the inputs' genes")
           .field("vocab_gene_table", &PrepareConfig::vocab_gene_table,
@@ -36,6 +37,10 @@ const config::Schema<PrepareConfig>& prepare_schema() {
           .field("strip_ensembl_version", &PrepareConfig::strip_ensembl_version,
                  "match ENSG...16 as ENSG... (both sides)")
           .field("matrix", &PrepareConfig::matrix, "X or layers/<name>: the raw counts to store")
+          .field("obs_filter", &PrepareConfig::obs_filter,
+                 "obs value filter for every input, e.g. \"tissue_general == 'blood' and is_primary_data == True\"")
+          .field("soma_measurement", &PrepareConfig::soma_measurement,
+                 "SOMA inputs: the measurement (ms/<name>) to read; '' = the only one, else RNA")
           .field("label_columns", &PrepareConfig::label_columns, "obs columns stored as labels, with dictionaries")
           .section("qc", &PrepareConfig::qc, qc_schema(), "QC rules per input file (docs/qc.md); off by default")
           .section("sample", &PrepareConfig::sample, sample_schema(), "optional downsampling per input file")
@@ -60,11 +65,14 @@ const config::Schema<PrepareConfig>& prepare_schema() {
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   std::vector<std::string> files;
   for (const auto& in : inputs) {
-    if (fs::is_directory(in)) {
+    if (fs::is_directory(in) && io::is_soma_experiment(in)) {
+      files.push_back(in);
+    } else if (fs::is_directory(in)) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(in))
         if (e.is_regular_file() && e.path().extension() == ".h5ad") found.push_back(e.path().string());
-      if (found.empty()) throw std::runtime_error(fmt::format("prepare: input folder {} holds no *.h5ad files", in));
+      if (found.empty())
+        throw std::runtime_error(fmt::format("prepare: input folder {} holds no *.h5ad files and is not a SOMA experiment", in));
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(in)) {
@@ -102,6 +110,15 @@ io::DataFrame label_table(const io::DataFrame& obs, const std::vector<LabelColum
 
 }  // namespace
 
+namespace {
+io::OpenOptions open_options(const PrepareConfig& cfg) {
+  io::OpenOptions o;
+  o.obs_filter = cfg.obs_filter;
+  o.measurement = cfg.soma_measurement;
+  return o;
+}
+}  // namespace
+
 PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::string> files = expand_inputs(cfg.inputs);
@@ -112,12 +129,12 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   std::vector<std::string> union_list;
   std::vector<io::DataFrame> label_obs;
   for (const auto& f : files) {
-    const io::H5adReader reader(f);
-    if (!reader.has_matrix(cfg.matrix))
+    const auto reader = io::open_cells(f, open_options(cfg));
+    if (!reader->has_matrix(cfg.matrix))
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
-    if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, io::gene_ids(reader.read_var(), cfg.gene_column)});
-    if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader.read_obs(), cfg.label_columns, f));
+    if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, io::gene_ids(reader->read_var(), cfg.gene_column)});
+    if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader->read_obs(), cfg.label_columns, f));
   }
   Vocab vocab;
   VocabOptions vocab_options;
@@ -163,15 +180,15 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   CellRecord record;
   for (size_t fi = 0; fi < files.size(); ++fi) {
     const std::string& path = files[fi];
-    const io::H5adReader reader(path);
-    const io::DataFrame var = reader.read_var();
+    const auto reader = io::open_cells(path, open_options(cfg));
+    const io::DataFrame var = reader->read_var();
     io::DataFrame obs;
-    if (cfg.sample.method != "none") obs = reader.read_obs();
-    const int64_t n_obs = reader.n_obs();
+    if (cfg.sample.method != "none") obs = reader->read_obs();
+    const int64_t n_obs = reader->n_obs();
     std::vector<uint8_t> keep_rows(static_cast<size_t>(n_obs), 1);
     std::vector<std::string> names = io::gene_ids(var, cfg.gene_column);
     if (run_qc_rules || cfg.sample.method != "none") {
-      const MatrixSource src = matrix_source(reader, cfg.matrix);
+      const MatrixSource src = matrix_source(*reader, cfg.matrix);
       QcResult qr = qc_cells(src, var, qc);
       if (cfg.sample.method != "none")
         sample_cells(qr, cfg.sample, obs, static_cast<uint64_t>(cfg.seed) + fi);
@@ -194,7 +211,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
                                            path, mapping.summary()));
     std::optional<EncodedLabels> enc;
     if (!cfg.label_columns.empty())
-      enc = encode_labels(cfg.sample.method != "none" ? obs : label_table(reader.read_obs(), cfg.label_columns, path),
+      enc = encode_labels(cfg.sample.method != "none" ? obs : label_table(reader->read_obs(), cfg.label_columns, path),
                           dict, cfg.label_columns, path);
     CellRecordBuilder builder(mapping);
     int64_t written = 0;
@@ -203,7 +220,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
       bool any = false;
       for (int64_t r = b; r < e && !any; ++r) any = keep_rows[static_cast<size_t>(r)] != 0;
       if (!any) continue;
-      const io::CsrMatrix X = reader.read_matrix(cfg.matrix, b, e);
+      const io::CsrMatrix X = reader->read_matrix(cfg.matrix, b, e);
       for (int64_t r = b; r < e; ++r) {
         if (!keep_rows[static_cast<size_t>(r)]) continue;
         builder.build(X, r - b, r, record);

@@ -60,7 +60,7 @@ void for_each_chunk(const MatrixSource& src, int64_t chunk_rows, const std::vect
 
 }  // namespace detail
 
-MatrixSource matrix_source(const io::H5adReader& reader, const std::string& key) {
+MatrixSource matrix_source(const io::CellReader& reader, const std::string& key) {
   auto layers_text = [&] {
     std::string s;
     for (const auto& l : reader.layer_names()) s += (s.empty() ? "layers/" : ", layers/") + l;
@@ -84,7 +84,7 @@ MatrixSource matrix_source(const io::H5adReader& reader, const std::string& key)
     spdlog::warn("{} is stored as CSC, whose rows cannot be read in chunks: QC reads it whole", s.what);
   s.alternatives = "X";
   for (const auto& l : reader.layer_names()) s.alternatives += ", layers/" + l;
-  const io::H5adReader* r = &reader;
+  const io::CellReader* r = &reader;
   s.read = [r, key](int64_t b, int64_t e) { return r->read_matrix(key, b, e); };
   return s;
 }

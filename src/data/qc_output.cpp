@@ -16,46 +16,6 @@ namespace bmfm::data {
 
 namespace {
 
-template <class T>
-std::vector<T> pick(const std::vector<T>& v, const std::vector<int64_t>& rows) {
-  if (v.empty()) return {};
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (int64_t r : rows) out.push_back(v[static_cast<size_t>(r)]);
-  return out;
-}
-
-io::Column take_column(const io::Column& c, const std::vector<int64_t>& rows) {
-  io::Column out;
-  out.name = c.name;
-  out.kind = c.kind;
-  out.dtype = c.dtype;
-  out.ordered = c.ordered;
-  out.numeric = pick(c.numeric, rows);
-  out.integer = pick(c.integer, rows);
-  out.boolean = pick(c.boolean, rows);
-  out.mask = pick(c.mask, rows);
-  out.strings = pick(c.strings, rows);
-  if (c.kind == io::Column::Kind::Categorical) {
-    // Drop categories no kept row uses (as anndata does when it copies a view).
-    std::vector<int32_t> remap(c.categories.size(), -1);
-    for (int64_t r : rows) {
-      int32_t code = c.codes[static_cast<size_t>(r)];
-      if (code >= 0) remap[static_cast<size_t>(code)] = 0;
-    }
-    for (size_t k = 0; k < remap.size(); ++k)
-      if (remap[k] == 0) {
-        remap[k] = static_cast<int32_t>(out.categories.size());
-        out.categories.push_back(c.categories[k]);
-      }
-    out.codes.reserve(rows.size());
-    for (int64_t r : rows) {
-      int32_t code = c.codes[static_cast<size_t>(r)];
-      out.codes.push_back(code >= 0 ? remap[static_cast<size_t>(code)] : -1);
-    }
-  }
-  return out;
-}
 
 void set_column(io::DataFrame& df, io::Column col) {
   for (auto& c : df.columns)
@@ -113,15 +73,6 @@ io::CsrMatrix take_streamed(const MatrixSource& src, const std::vector<uint8_t>&
 
 }  // namespace
 
-io::DataFrame take_rows(const io::DataFrame& df, const std::vector<int64_t>& rows) {
-  for (int64_t r : rows)
-    if (r < 0 || r >= df.n_rows()) throw std::out_of_range(fmt::format("take_rows: row {} outside [0, {})", r, df.n_rows()));
-  io::DataFrame out;
-  out.index_name = df.index_name;
-  out.index = pick(df.index, rows);
-  for (const auto& c : df.columns) out.columns.push_back(take_column(c, rows));
-  return out;
-}
 
 io::CsrMatrix take(const io::CsrMatrix& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) {
   std::vector<uint8_t> keep(static_cast<size_t>(m.n_rows), 0);
@@ -136,7 +87,7 @@ io::CsrMatrix take(const io::CsrMatrix& m, const std::vector<int64_t>& rows, con
   return take_streamed(matrix_source(m, "matrix"), keep, cols, false, std::max<int64_t>(1, m.n_rows));
 }
 
-io::AnnData qc_subset(const io::H5adReader& reader, const QcResult& result, const QcConfig& cfg) {
+io::AnnData qc_subset(const io::CellReader& reader, const QcResult& result, const QcConfig& cfg) {
   if (reader.n_obs() != result.n_obs_before || reader.n_vars() != result.n_vars_before)
     throw std::invalid_argument(fmt::format("qc_subset: {} has shape ({}, {}) but the QC result is for ({}, {})",
                                             reader.path(), reader.n_obs(), reader.n_vars(), result.n_obs_before,
@@ -155,7 +106,7 @@ io::AnnData qc_subset(const io::H5adReader& reader, const QcResult& result, cons
     raw.n_rows = info.n_rows;
     raw.n_cols = info.n_cols;
     raw.row_streamable = info.encoding != io::MatrixInfo::Encoding::Csc;
-    const io::H5adReader* r = &reader;
+    const io::CellReader* r = &reader;
     raw.read = [r](int64_t b, int64_t e) { return r->read_matrix("raw/X", b, e); };
     out.raw_X = take_streamed(raw, result.keep_cells, {}, true, cfg.chunk_rows);
     out.raw_var = reader.read_raw_var();
@@ -177,7 +128,7 @@ io::AnnData qc_subset(const io::H5adReader& reader, const QcResult& result, cons
     out.obsm.emplace(key, std::move(m));
   }
 
-  out.obs = take_rows(reader.read_obs(), rows);
+  out.obs = io::take_rows(reader.read_obs(), rows);
   const CellMetrics& m = result.metrics;
   std::vector<double> total, mt, ribo, pct_mt, pct_ribo;
   std::vector<int64_t> genes;
@@ -197,13 +148,13 @@ io::AnnData qc_subset(const io::H5adReader& reader, const QcResult& result, cons
   set_column(out.obs, numeric_column("total_counts_ribo", std::move(ribo)));
   set_column(out.obs, numeric_column("pct_counts_ribo", std::move(pct_ribo)));
 
-  out.var = take_rows(reader.read_var(), cols);
+  out.var = io::take_rows(reader.read_var(), cols);
   if (!result.gene_n_cells_kept.empty())
-    set_column(out.var, integer_column("n_cells_by_counts", "int64", pick(result.gene_n_cells_kept, cols)));
+    set_column(out.var, integer_column("n_cells_by_counts", "int64", io::pick(result.gene_n_cells_kept, cols)));
   if (result.dispersion) {
-    set_column(out.var, numeric_column("means", pick(result.dispersion->means, cols)));
-    set_column(out.var, numeric_column("dispersions", pick(result.dispersion->dispersions, cols)));
-    set_column(out.var, numeric_column("dispersions_norm", pick(result.dispersion->dispersions_norm, cols)));
+    set_column(out.var, numeric_column("means", io::pick(result.dispersion->means, cols)));
+    set_column(out.var, numeric_column("dispersions", io::pick(result.dispersion->dispersions, cols)));
+    set_column(out.var, numeric_column("dispersions_norm", io::pick(result.dispersion->dispersions_norm, cols)));
   }
   return out;
 }

@@ -127,4 +127,46 @@ std::vector<std::string> gene_ids(const DataFrame& var, const std::string& colum
   return ids;
 }
 
+Column take_rows(const Column& c, const std::vector<int64_t>& rows) {
+  Column out;
+  out.name = c.name;
+  out.kind = c.kind;
+  out.dtype = c.dtype;
+  out.ordered = c.ordered;
+  out.numeric = pick(c.numeric, rows);
+  out.integer = pick(c.integer, rows);
+  out.boolean = pick(c.boolean, rows);
+  out.mask = pick(c.mask, rows);
+  out.strings = pick(c.strings, rows);
+  if (c.kind == Column::Kind::Categorical) {
+    // Drop categories no kept row uses (as anndata does when it copies a view).
+    std::vector<int32_t> remap(c.categories.size(), -1);
+    for (int64_t r : rows) {
+      int32_t code = c.codes[static_cast<size_t>(r)];
+      if (code >= 0) remap[static_cast<size_t>(code)] = 0;
+    }
+    for (size_t k = 0; k < remap.size(); ++k)
+      if (remap[k] == 0) {
+        remap[k] = static_cast<int32_t>(out.categories.size());
+        out.categories.push_back(c.categories[k]);
+      }
+    out.codes.reserve(rows.size());
+    for (int64_t r : rows) {
+      int32_t code = c.codes[static_cast<size_t>(r)];
+      out.codes.push_back(code >= 0 ? remap[static_cast<size_t>(code)] : -1);
+    }
+  }
+  return out;
+}
+
+DataFrame take_rows(const DataFrame& df, const std::vector<int64_t>& rows) {
+  for (int64_t r : rows)
+    if (r < 0 || r >= df.n_rows()) throw std::out_of_range(fmt::format("take_rows: row {} outside [0, {})", r, df.n_rows()));
+  DataFrame out;
+  out.index_name = df.index_name;
+  out.index = pick(df.index, rows);
+  for (const auto& c : df.columns) out.columns.push_back(take_rows(c, rows));
+  return out;
+}
+
 }  // namespace bmfm::io

@@ -108,10 +108,11 @@ void fill_frames(const DataFrame& obs, const DataFrame& var, int top, FileSummar
 
 }  // namespace
 
-FileSummary summarize(const std::string& path, int top, int64_t sample_rows) {
+FileSummary summarize(const std::string& path, int top, int64_t sample_rows, const OpenOptions& options) {
   FileSummary s;
   s.path = path;
   if (is_tenx_h5(path)) {
+    if (!options.obs_filter.empty()) throw FormatError(path + ": obs filters on 10x .h5 files are not supported yet");
     AnnData ad = read_tenx_h5(path);
     s.format = "10x-h5";
     s.n_obs = ad.n_obs();
@@ -128,29 +129,33 @@ FileSummary summarize(const std::string& path, int top, int64_t sample_rows) {
     fill_frames(ad.obs, ad.var, top, s);
     return s;
   }
-  H5adReader reader(path);
-  s.format = "h5ad";
-  s.n_obs = reader.n_obs();
-  s.n_vars = reader.n_vars();
-  s.matrices.push_back({"X", reader.matrix_info("X")});
-  for (const auto& layer : reader.layer_names()) s.matrices.push_back({"layers/" + layer, reader.matrix_info("layers/" + layer)});
-  if (reader.has_raw()) s.matrices.push_back({"raw/X", reader.matrix_info("raw/X")});
-  check_counts(reader.read_matrix("X", 0, std::min(s.n_obs, sample_rows)), s);
-  fill_frames(reader.read_obs(), reader.read_var(), top, s);
-  for (const auto& key : reader.obsm_keys()) {
-    DenseMatrix m = reader.read_obsm(key);
+  const auto reader = open_cells(path, options);
+  s.format = reader->format();
+  s.n_obs = reader->n_obs();
+  s.n_vars = reader->n_vars();
+  s.obs_filter = options.obs_filter;
+  s.matrices.push_back({"X", reader->matrix_info("X")});
+  for (const auto& layer : reader->layer_names()) s.matrices.push_back({"layers/" + layer, reader->matrix_info("layers/" + layer)});
+  if (reader->has_raw()) s.matrices.push_back({"raw/X", reader->matrix_info("raw/X")});
+  check_counts(reader->read_matrix("X", 0, std::min(s.n_obs, sample_rows)), s);
+  fill_frames(reader->read_obs(), reader->read_var(), top, s);
+  for (const auto& key : reader->obsm_keys()) {
+    DenseMatrix m = reader->read_obsm(key);
     s.obsm.push_back({key, {m.n_rows, m.n_cols}});
   }
+  s.unread = reader->unread_entries();
   return s;
 }
 
 std::string to_text(const FileSummary& s) {
   std::ostringstream out;
   out << fmt::format("{} ({})\n", s.path, s.format);
-  out << fmt::format("  {} cells (obs) x {} genes (var)\n", s.n_obs, s.n_vars);
+  out << fmt::format("  {} cells (obs) x {} genes (var){}\n", s.n_obs, s.n_vars,
+                     s.obs_filter.empty() ? "" : " selected by obs filter \"" + s.obs_filter + "\"");
   for (const auto& m : s.matrices) {
-    out << fmt::format("  {:<14} {} {} {}x{}, {} stored{}\n", m.key, to_string(m.info.encoding), m.info.dtype,
-                       m.info.n_rows, m.info.n_cols, m.info.nnz,
+    out << fmt::format("  {:<14} {} {} {}x{}, {}{}\n", m.key, to_string(m.info.encoding), m.info.dtype,
+                       m.info.n_rows, m.info.n_cols,
+                       m.info.nnz >= 0 ? std::to_string(m.info.nnz) + " stored" : "stored entries not counted",
                        m.info.compression.empty() ? "" : ", " + m.info.compression + "-compressed");
   }
   out << fmt::format("  X looks like raw counts: {} ({})\n", s.looks_like_counts ? "yes" : "no", s.counts_evidence);
@@ -180,6 +185,7 @@ std::string to_text(const FileSummary& s) {
     for (auto& [k, shape] : s.obsm) out << fmt::format(" {} ({}x{})", k, shape.first, shape.second);
     out << "\n";
   }
+  if (!s.unread.empty()) out << fmt::format("  not read by bmfm: {}\n", fmt::join(s.unread, ", "));
   return out.str();
 }
 
@@ -190,6 +196,8 @@ std::string to_json(const FileSummary& s) {
   j["format"] = s.format;
   j["n_obs"] = s.n_obs;
   j["n_vars"] = s.n_vars;
+  if (!s.obs_filter.empty()) j["obs_filter"] = s.obs_filter;
+  j["unread"] = s.unread;
   j["matrices"] = json::array();
   for (const auto& m : s.matrices)
     j["matrices"].push_back({{"key", m.key},

@@ -26,7 +26,7 @@
 #include "bmfm/io/anndata.h"
 
 namespace bmfm::io {
-class H5adReader;
+class CellReader;
 }
 
 namespace bmfm::data {
@@ -94,12 +94,12 @@ struct UnmappedCounts {
 UnmappedCounts count_unmapped(const io::CsrMatrix& X, const GeneMapping& mapping);
 // Over rows [row_begin, row_end) (-1 = to the end) of matrix `key` of a file,
 // read `chunk_rows` rows at a time, so memory does not grow with the file.
-UnmappedCounts count_unmapped(const io::H5adReader& reader, const GeneMapping& mapping, const std::string& key = "X",
+UnmappedCounts count_unmapped(const io::CellReader& reader, const GeneMapping& mapping, const std::string& key = "X",
                               int64_t row_begin = 0, int64_t row_end = -1, int64_t chunk_rows = 4096);
 
 // Per-cell totals over the mapped genes (what normalisation divides by), for
 // rows [row_begin, row_end), streamed in chunks: the input of median scaling.
-std::vector<double> mapped_totals(const io::H5adReader& reader, const GeneMapping& mapping,
+std::vector<double> mapped_totals(const io::CellReader& reader, const GeneMapping& mapping,
                                   const std::string& key = "X", int64_t row_begin = 0, int64_t row_end = -1,
                                   int64_t chunk_rows = 4096);
 

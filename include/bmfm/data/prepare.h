@@ -20,7 +20,7 @@
 namespace bmfm::data {
 
 struct PrepareConfig {
-  std::vector<std::string> inputs;   // h5ad files and folders (their *.h5ad, sorted by name)
+  std::vector<std::string> inputs;   // h5ad files, SOMA experiment folders, folders of *.h5ad (sorted by name)
   std::string output;                // corpus folder to create
   std::string vocab;                 // vocabulary JSON; "" = built (gene table, else union of the inputs' genes)
   std::string vocab_gene_table;      // build the vocabulary from this gene table (symbol, ensembl_gene_id, locus_group)
@@ -29,6 +29,8 @@ struct PrepareConfig {
   std::string gene_column;           // var column with the gene ids; "" = the var index
   bool strip_ensembl_version = false;
   std::string matrix = "X";          // X or layers/<name>: the raw counts stored in the corpus
+  std::string obs_filter;            // Census-style obs value filter applied to every input; "" = all cells
+  std::string soma_measurement;      // SOMA inputs: ms/<name> to read; "" = the only one, else RNA
   std::vector<LabelColumnConfig> label_columns;
   QcConfig qc;
   SampleConfig sample;
@@ -40,8 +42,9 @@ struct PrepareConfig {
 
 const config::Schema<PrepareConfig>& prepare_schema();
 
-// Files named by `inputs` (folders expand to their *.h5ad files, sorted);
-// throws std::runtime_error for a missing path or an empty folder.
+// Inputs named by `inputs`: h5ad files and SOMA experiment folders as given,
+// other folders expand to their *.h5ad files (sorted); throws
+// std::runtime_error for a missing path or an empty folder.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs);
 // True when any QC rule is configured (then prepare runs the QC passes).
 bool qc_enabled(const QcConfig& qc);

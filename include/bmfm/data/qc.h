@@ -108,7 +108,7 @@ struct MatrixSource {
 };
 // `key` is "X" or "layers/<name>"; anything else (raw/X, a missing layer) throws
 // ConfigError naming the key and listing the layers the file has.
-MatrixSource matrix_source(const io::H5adReader& reader, const std::string& key);
+MatrixSource matrix_source(const io::CellReader& reader, const std::string& key);
 MatrixSource matrix_source(const io::CsrMatrix& m, std::string what);
 
 // Per-gene flags from names: bit 1 = mitochondrial, bit 2 = ribosomal.
@@ -209,10 +209,9 @@ QcResult run_qc(const MatrixSource& src, const io::DataFrame& var, const QcConfi
 // n_cells_by_counts (over the kept cells) and, with the dispersion rule,
 // means / dispersions / dispersions_norm. Unused categories are dropped.
 // Reads the file chunk by chunk; the result is held in memory.
-io::AnnData qc_subset(const io::H5adReader& reader, const QcResult& result, const QcConfig& cfg);
+io::AnnData qc_subset(const io::CellReader& reader, const QcResult& result, const QcConfig& cfg);
 
 // Rows / columns of in-memory tables.
-io::DataFrame take_rows(const io::DataFrame& df, const std::vector<int64_t>& rows);
 io::CsrMatrix take(const io::CsrMatrix& m, const std::vector<int64_t>& rows, const std::vector<int64_t>& cols);
 
 // Reports. `input` / `output` are recorded as given.

@@ -104,4 +104,19 @@ struct AnnData {
   int64_t n_vars() const { return X.n_cols; }
 };
 
+// Values at `rows` (positions) of a per-row vector; an empty vector stays empty.
+template <class T>
+std::vector<T> pick(const std::vector<T>& v, const std::vector<int64_t>& rows) {
+  if (v.empty()) return {};
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (int64_t r : rows) out.push_back(v[static_cast<size_t>(r)]);
+  return out;
+}
+
+// Rows `rows` of a column / table. Categories no kept row uses are dropped (as
+// anndata does when it copies a view); rows outside the table throw std::out_of_range.
+Column take_rows(const Column& c, const std::vector<int64_t>& rows);
+DataFrame take_rows(const DataFrame& df, const std::vector<int64_t>& rows);
+
 }  // namespace bmfm::io

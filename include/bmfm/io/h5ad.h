@@ -17,54 +17,56 @@
 #include <vector>
 
 #include "bmfm/io/anndata.h"
+#include "bmfm/io/cell_reader.h"
 #include "bmfm/io/error.h"
 
 namespace bmfm::io {
 
 // One open file. Methods are const and may be called from several threads
 // (Debian's HDF5 is built thread-safe, so calls serialise inside HDF5).
-class H5adReader {
+class H5adReader : public CellReader {
  public:
   // Opens read-only and checks that X exists and that obs / var lengths match
   // its shape; throws FormatError.
   explicit H5adReader(const std::string& path);
-  ~H5adReader();
+  ~H5adReader() override;
   H5adReader(H5adReader&&) noexcept;
   H5adReader& operator=(H5adReader&&) noexcept;
   H5adReader(const H5adReader&) = delete;
   H5adReader& operator=(const H5adReader&) = delete;
 
-  const std::string& path() const;
-  int64_t n_obs() const;
-  int64_t n_vars() const;
+  const std::string& path() const override;
+  std::string format() const override { return "h5ad"; }
+  int64_t n_obs() const override;
+  int64_t n_vars() const override;
 
   // `key` is "X", "layers/<name>" or "raw/X".
-  MatrixInfo matrix_info(const std::string& key = "X") const;
-  bool has_matrix(const std::string& key) const;
+  MatrixInfo matrix_info(const std::string& key = "X") const override;
+  bool has_matrix(const std::string& key) const override;
   // Rows [row_begin, row_end) of a matrix as CSR (dense rows are sparsified,
   // CSC is transposed; CSC row slices stream the whole matrix). Values of any
   // numeric dtype become float32; stored NaNs are kept. A range outside the
   // matrix throws std::out_of_range; bad content throws FormatError.
-  CsrMatrix read_matrix(const std::string& key = "X", int64_t row_begin = 0, int64_t row_end = -1) const;
+  CsrMatrix read_matrix(const std::string& key = "X", int64_t row_begin = 0, int64_t row_end = -1) const override;
 
   // An absent obs / var table reads as anndata's default index "0", "1", ...
-  DataFrame read_obs() const;
-  DataFrame read_var() const;
-  bool has_raw() const;
-  DataFrame read_raw_var() const;
+  DataFrame read_obs() const override;
+  DataFrame read_var() const override;
+  bool has_raw() const override;
+  DataFrame read_raw_var() const override;
 
-  std::vector<std::string> layer_names() const;
-  std::vector<std::string> obsm_keys() const;
+  std::vector<std::string> layer_names() const override;
+  std::vector<std::string> obsm_keys() const override;
   // Entries of uns / obsp / varm / varp: bmfm does not read them, so commands
   // that rewrite a file warn that they are not carried over.
-  std::vector<std::string> unread_entries() const;
+  std::vector<std::string> unread_entries() const override;
   // A dense numeric obsm entry (1-D reads as one column) as float32;
   // sparse or dataframe entries throw FormatError.
-  DenseMatrix read_obsm(const std::string& key) const;
+  DenseMatrix read_obsm(const std::string& key) const override;
 
   // Everything: X, obs, var, layers, the dense obsm entries (others stay on
   // disk), raw.
-  AnnData read_all() const;
+  AnnData read_all() const override;
 
  private:
   struct Impl;

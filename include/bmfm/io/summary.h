@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bmfm/io/anndata.h"
+#include "bmfm/io/cell_reader.h"
 
 namespace bmfm::io {
 
@@ -27,7 +28,8 @@ struct MatrixSummary {
 
 struct FileSummary {
   std::string path;
-  std::string format;  // "h5ad" or "10x-h5"
+  std::string format;  // "h5ad", "10x-h5" or "soma"
+  std::string obs_filter;  // the obs filter the counts describe ("" = all cells)
   int64_t n_obs = 0, n_vars = 0;
   std::vector<MatrixSummary> matrices;  // X first
   int64_t count_check_rows = 0;         // rows of X sampled for the counts check
@@ -38,10 +40,11 @@ struct FileSummary {
   std::string var_index_identifier;     // "ensembl", "symbol" or ""
   std::vector<ColumnSummary> obs, var;
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> obsm;  // key -> shape
+  std::vector<std::string> unread;  // entries bmfm does not read (uns, obsp, varm, ...)
 };
 
 // top: how many most-frequent values to keep per column; sample_rows: rows of X read for the counts check.
-FileSummary summarize(const std::string& path, int top = 5, int64_t sample_rows = 1000);
+FileSummary summarize(const std::string& path, int top = 5, int64_t sample_rows = 1000, const OpenOptions& options = {});
 
 std::string to_text(const FileSummary& s);
 std::string to_json(const FileSummary& s);

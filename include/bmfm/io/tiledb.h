@@ -24,8 +24,8 @@ namespace bmfm::io::tiledb {
 enum class Datatype : uint8_t {
   Int32 = 0, Int64 = 1, Float32 = 2, Float64 = 3, Char = 4, Int8 = 5, UInt8 = 6, Int16 = 7, UInt16 = 8,
   UInt32 = 9, UInt64 = 10, StringAscii = 11, StringUtf8 = 12, StringUtf16 = 13, StringUtf32 = 14,
-  StringUcs2 = 15, StringUcs4 = 16, Any = 17, DatetimeYear = 18, DatetimeAs = 30, TimeHr = 31, TimeAs = 40,
-  Blob = 41, Bool = 42, GeomWkb = 43, GeomWkt = 44,
+  StringUcs2 = 15, StringUcs4 = 16, Any = 17, DatetimeYear = 18, DatetimeAs = 30, TimeHr = 31, TimeAs = 39,
+  Blob = 40, Bool = 41, GeomWkb = 42, GeomWkt = 43,
 };
 // Bytes per value; throws FormatError for codes this reader does not know.
 uint64_t datatype_size(Datatype t);

@@ -126,7 +126,7 @@ uint64_t datatype_size(Datatype t) {
     case Datatype::Int16: case Datatype::UInt16: case Datatype::StringUtf16: case Datatype::StringUcs2:
       return 2;
     default:
-      if (c >= 18 && c <= 40) return 8;  // datetimes and times are int64
+      if (c >= 18 && c <= 39) return 8;  // datetimes and times are int64
   }
   throw FormatError("unknown TileDB datatype code " + std::to_string(c));
 }
@@ -152,7 +152,7 @@ std::string to_string(Datatype t) {
   }
   const auto c = static_cast<uint8_t>(t);
   if (c >= 18 && c <= 30) return "datetime";
-  if (c >= 31 && c <= 40) return "time";
+  if (c >= 31 && c <= 39) return "time";
   return "datatype#" + std::to_string(c);
 }
 
@@ -161,13 +161,13 @@ bool is_string_type(Datatype t) {
 }
 bool is_integer_type(Datatype t) {
   const auto c = static_cast<uint8_t>(t);
-  return t == Datatype::Int32 || t == Datatype::Int64 || (c >= 5 && c <= 10) || (c >= 18 && c <= 40) ||
+  return t == Datatype::Int32 || t == Datatype::Int64 || (c >= 5 && c <= 10) || (c >= 18 && c <= 39) ||
          t == Datatype::Bool;
 }
 bool is_signed_type(Datatype t) {
   const auto c = static_cast<uint8_t>(t);
   return t == Datatype::Int32 || t == Datatype::Int64 || t == Datatype::Int8 || t == Datatype::Int16 ||
-         (c >= 18 && c <= 40);
+         (c >= 18 && c <= 39);
 }
 
 std::string to_string(FilterType t) {
