@@ -184,6 +184,17 @@ Stage reverse_compressor(const Filter& f, Datatype type, Stage in, const std::st
   for (size_t i = 0; i < parts.size(); ++i) {
     const auto [orig, comp] = parts[i];
     if (comp > in.data.size() - pos) corrupt(what, "compressed part runs past the chunk");
+    // A part's size comes from the file: refuse implausible expansion before allocating it.
+    if (orig > (64u << 20) && orig / 1024 > comp)
+      corrupt(what, fmt::format("{} part claims {} bytes from {} compressed bytes", to_string(f.type), orig, comp));
+    if ((f.type == FilterType::DoubleDelta || f.type == FilterType::Delta) && i >= n_md) {
+      const uint64_t at = f.type == FilterType::DoubleDelta ? 1 : 0;
+      if (comp < at + 8) corrupt(what, to_string(f.type) + " part is shorter than its header");
+      uint64_t count = 0;
+      std::memcpy(&count, in.data.data() + pos + at, 8);
+      if (count > orig / datatype_size(value_type) || count * datatype_size(value_type) != orig)
+        corrupt(what, fmt::format("{} part holds {} values, its metadata says {} bytes", to_string(f.type), count, orig));
+    }
     Bytes& dst = i < n_md ? out.metadata : out.data;
     const uint8_t* src = in.data.data() + pos;
     const size_t before = dst.size();
