@@ -20,19 +20,37 @@ int64_t coord(const tiledb::FieldData& f, uint64_t i) {
   return f.type == tiledb::Datatype::Int64 ? f.value<int64_t>(i) : static_cast<int64_t>(f.value<uint64_t>(i));
 }
 
-float value_f32(const tiledb::FieldData& f, uint64_t i) {
+
+std::vector<int64_t> coords(const tiledb::FieldData& f) {
+  std::vector<int64_t> v(f.size());
+  if (!v.empty()) std::memcpy(v.data(), f.data.data(), v.size() * 8);  // int64 / uint64 dimensions
+  return v;
+}
+
+template <class T>
+std::vector<float> cast_f32(const tiledb::FieldData& f) {
+  std::vector<float> v(f.data.size() / sizeof(T));
+  const T* p = reinterpret_cast<const T*>(f.data.data());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(p[i]);
+  return v;
+}
+std::vector<float> values_f32(const tiledb::FieldData& f) {
   using tiledb::Datatype;
   switch (f.type) {
-    case Datatype::Float32: return f.value<float>(i);
-    case Datatype::Float64: return static_cast<float>(f.value<double>(i));
-    case Datatype::Int8: return f.value<int8_t>(i);
-    case Datatype::UInt8: case Datatype::Bool: return f.value<uint8_t>(i);
-    case Datatype::Int16: return f.value<int16_t>(i);
-    case Datatype::UInt16: return f.value<uint16_t>(i);
-    case Datatype::Int32: return static_cast<float>(f.value<int32_t>(i));
-    case Datatype::UInt32: return static_cast<float>(f.value<uint32_t>(i));
-    case Datatype::Int64: return static_cast<float>(f.value<int64_t>(i));
-    case Datatype::UInt64: return static_cast<float>(f.value<uint64_t>(i));
+    case Datatype::Float32: {
+      std::vector<float> v(f.data.size() / 4);
+      if (!v.empty()) std::memcpy(v.data(), f.data.data(), f.data.size());
+      return v;
+    }
+    case Datatype::Float64: return cast_f32<double>(f);
+    case Datatype::Int8: return cast_f32<int8_t>(f);
+    case Datatype::UInt8: case Datatype::Bool: return cast_f32<uint8_t>(f);
+    case Datatype::Int16: return cast_f32<int16_t>(f);
+    case Datatype::UInt16: return cast_f32<uint16_t>(f);
+    case Datatype::Int32: return cast_f32<int32_t>(f);
+    case Datatype::UInt32: return cast_f32<uint32_t>(f);
+    case Datatype::Int64: return cast_f32<int64_t>(f);
+    case Datatype::UInt64: return cast_f32<uint64_t>(f);
     default: break;
   }
   throw FormatError("soma_data of type " + tiledb::to_string(f.type) + " is not numeric");
@@ -120,25 +138,33 @@ struct SomaExperiment::Impl {
     m.n_rows = extent;
     m.n_cols = static_cast<int64_t>(var_ids.size());
     m.indptr.assign(static_cast<size_t>(extent) + 1, 0);
-    for (uint64_t i = 0; i < r.n; ++i) ++m.indptr[static_cast<size_t>(coord(rows, i) - lo) + 1];
+    const std::vector<int64_t> row = coords(rows), col = coords(cols);
+    const std::vector<float> value = values_f32(vals);
+    for (uint64_t i = 0; i < r.n; ++i) ++m.indptr[static_cast<size_t>(row[i] - lo) + 1];
     for (int64_t k = 0; k < extent; ++k) m.indptr[static_cast<size_t>(k) + 1] += m.indptr[static_cast<size_t>(k)];
     std::vector<int64_t> fill(m.indptr.begin(), m.indptr.end() - 1);
-    std::vector<std::pair<int32_t, float>> entries(r.n);
-    for (uint64_t i = 0; i < r.n; ++i) {
-      const int64_t g = coord(cols, i);
-      const int64_t c = position(var_ids, var_identity, g);
-      if (c < 0)
-        throw FormatError(fmt::format("{}: X/{} has a value at soma_dim_1 = {}, which is not a var soma_joinid", folder, layer, g));
-      entries[static_cast<size_t>(fill[static_cast<size_t>(coord(rows, i) - lo)]++)] = {static_cast<int32_t>(c), value_f32(vals, i)};
-    }
-    for (int64_t k = 0; k < extent; ++k)
-      std::sort(entries.begin() + m.indptr[static_cast<size_t>(k)], entries.begin() + m.indptr[static_cast<size_t>(k) + 1],
-                [](const auto& a2, const auto& b2) { return a2.first < b2.first; });
     m.indices.resize(r.n);
     m.data.resize(r.n);
+    const auto n_vars = static_cast<int64_t>(var_ids.size());
     for (uint64_t i = 0; i < r.n; ++i) {
-      m.indices[i] = entries[i].first;
-      m.data[i] = entries[i].second;
+      const int64_t g = col[i];
+      const int64_t c = var_identity ? (g >= 0 && g < n_vars ? g : -1) : position(var_ids, false, g);
+      if (c < 0)
+        throw FormatError(fmt::format("{}: X/{} has a value at soma_dim_1 = {}, which is not a var soma_joinid", folder, layer, g));
+      const auto at = static_cast<size_t>(fill[static_cast<size_t>(row[i] - lo)]++);
+      m.indices[at] = static_cast<int32_t>(c);
+      m.data[at] = value[i];
+    }
+    // Rows are usually already in column order (space tiles left to right);
+    // sort only the ones that are not.
+    std::vector<std::pair<int32_t, float>> tmp;
+    for (int64_t k = 0; k < extent; ++k) {
+      const auto b = static_cast<size_t>(m.indptr[static_cast<size_t>(k)]), e = static_cast<size_t>(m.indptr[static_cast<size_t>(k) + 1]);
+      if (std::is_sorted(m.indices.begin() + static_cast<long>(b), m.indices.begin() + static_cast<long>(e))) continue;
+      tmp.clear();
+      for (size_t i = b; i < e; ++i) tmp.emplace_back(m.indices[i], m.data[i]);
+      std::sort(tmp.begin(), tmp.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (size_t i = b; i < e; ++i) std::tie(m.indices[i], m.data[i]) = tmp[i - b];
     }
     band_layer = layer;
     band_lo = lo;
@@ -305,6 +331,7 @@ DenseMatrix SomaExperiment::read_obsm(const std::string& key) const {
   if (object_type(a.metadata()) != "SOMASparseNDArray" || a.schema().dims.size() != 2)
     throw FormatError(a.folder() + ": obsm '" + key + "' is not a 2-D SOMASparseNDArray; not supported yet");
   const auto r = a.read();
+  const std::vector<float> values = values_f32(r.at("soma_data"));
   DenseMatrix m;
   m.n_rows = n_obs();
   for (uint64_t i = 0; i < r.n; ++i) m.n_cols = std::max(m.n_cols, coord(r.at("soma_dim_1"), i) + 1);
@@ -312,7 +339,7 @@ DenseMatrix SomaExperiment::read_obsm(const std::string& key) const {
   for (uint64_t i = 0; i < r.n; ++i) {
     const int64_t row = position(impl_->obs_ids, impl_->obs_identity, coord(r.at("soma_dim_0"), i));
     if (row < 0) throw FormatError(a.folder() + ": obsm row is not an obs soma_joinid");
-    m.data[static_cast<size_t>(row * m.n_cols + coord(r.at("soma_dim_1"), i))] = value_f32(r.at("soma_data"), i);
+    m.data[static_cast<size_t>(row * m.n_cols + coord(r.at("soma_dim_1"), i))] = values[i];
   }
   return m;
 }

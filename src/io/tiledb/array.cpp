@@ -226,14 +226,22 @@ struct Array::Impl {
       if (values.size() != n_cells * cell)
         throw FormatError(fmt::format("{}: decodes to {} bytes, {} cells of {} bytes expected", what, values.size(), n_cells, cell));
       if (!keep) {
-        out.data.insert(out.data.end(), values.begin(), values.end());
+        if (out.data.empty()) out.data = std::move(values);
+        else out.data.insert(out.data.end(), values.begin(), values.end());
         if (nullable) out.validity.insert(out.validity.end(), validity.begin(), validity.end());
-      } else {
-        for (uint64_t i = 0; i < n_cells; ++i)
-          if ((*keep)[i]) {
-            out.data.insert(out.data.end(), values.begin() + static_cast<long>(i * cell), values.begin() + static_cast<long>((i + 1) * cell));
-            if (nullable) out.validity.push_back(validity[i]);
-          }
+        return;
+      }
+      // Copy the kept cells in runs.
+      for (uint64_t i = 0; i < n_cells;) {
+        if (!(*keep)[i]) {
+          ++i;
+          continue;
+        }
+        uint64_t j = i + 1;
+        while (j < n_cells && (*keep)[j]) ++j;
+        out.data.insert(out.data.end(), values.begin() + static_cast<long>(i * cell), values.begin() + static_cast<long>(j * cell));
+        if (nullable) out.validity.insert(out.validity.end(), validity.begin() + static_cast<long>(i), validity.begin() + static_cast<long>(j));
+        i = j;
       }
       return;
     }
@@ -428,26 +436,40 @@ ReadResult Array::read(const std::vector<std::string>& fields_in, std::optional<
       if (ranged && (f.mbr_dim0[t].hi_int(d0.type) < rlo || f.mbr_dim0[t].lo_int(d0.type) > rhi)) continue;
       const uint64_t n_cells = t + 1 == f.info.n_tiles ? f.last_tile_cells : f.schema->capacity;
       std::vector<uint8_t> keep;
+      bool all_kept = true;
+      FieldData c0;  // the first dimension, decoded once when it decides the range
       if (ranged) {
-        FieldData c0;
         c0.type = d0.type;
         im.read_field_tile(f, d0.name, t, n_cells, nullptr, c0);
         keep.resize(n_cells);
+        const uint64_t size = datatype_size(d0.type);
+        const bool is_signed = is_signed_type(d0.type);
+        uint64_t kept = 0;
         for (uint64_t i = 0; i < n_cells; ++i) {
           int64_t v = 0;
-          switch (datatype_size(d0.type)) {
-            case 1: v = is_signed_type(d0.type) ? c0.value<int8_t>(i) : c0.value<uint8_t>(i); break;
-            case 2: v = is_signed_type(d0.type) ? c0.value<int16_t>(i) : c0.value<uint16_t>(i); break;
-            case 4: v = is_signed_type(d0.type) ? c0.value<int32_t>(i) : c0.value<uint32_t>(i); break;
-            default: v = is_signed_type(d0.type) ? c0.value<int64_t>(i) : static_cast<int64_t>(c0.value<uint64_t>(i));
+          switch (size) {
+            case 1: v = is_signed ? c0.value<int8_t>(i) : c0.value<uint8_t>(i); break;
+            case 2: v = is_signed ? c0.value<int16_t>(i) : c0.value<uint16_t>(i); break;
+            case 4: v = is_signed ? c0.value<int32_t>(i) : c0.value<uint32_t>(i); break;
+            default: v = is_signed ? c0.value<int64_t>(i) : static_cast<int64_t>(c0.value<uint64_t>(i));
           }
           keep[i] = v >= rlo && v <= rhi;
+          kept += keep[i];
         }
-        if (std::find(keep.begin(), keep.end(), 1) == keep.end()) continue;
+        if (kept == 0) continue;
+        all_kept = kept == n_cells;
       }
+      const std::vector<uint8_t>* selection = ranged && !all_kept ? &keep : nullptr;
       const uint64_t before = res.n;
-      for (const auto& name : fields) im.read_field_tile(f, name, t, n_cells, ranged ? &keep : nullptr, res.fields.at(name));
-      res.n += ranged ? static_cast<uint64_t>(std::count(keep.begin(), keep.end(), 1)) : n_cells;
+      for (const auto& name : fields) {
+        FieldData& out = res.fields.at(name);
+        if (ranged && all_kept && name == d0.name && d0.cell_val_num == 1) {
+          out.data.insert(out.data.end(), c0.data.begin(), c0.data.end());
+          continue;
+        }
+        im.read_field_tile(f, name, t, n_cells, selection, out);
+      }
+      res.n += selection ? static_cast<uint64_t>(std::count(keep.begin(), keep.end(), 1)) : n_cells;
       if (dedup) {
         // Build coordinate keys for the cells just added.
         std::vector<FieldData> coords;
@@ -456,7 +478,7 @@ ReadResult Array::read(const std::vector<std::string>& fields_in, std::optional<
           c.type = d.type;
           c.cell_val_num = d.cell_val_num;
           if (d.var()) c.offsets.push_back(0);
-          im.read_field_tile(f, d.name, t, n_cells, ranged ? &keep : nullptr, c);
+          im.read_field_tile(f, d.name, t, n_cells, selection, c);
           coords.push_back(std::move(c));
         }
         for (uint64_t i = 0; i < res.n - before; ++i) {

@@ -229,8 +229,17 @@ Stage reverse_byteshuffle(Datatype type, Stage in, const std::string& what) {
     const uint8_t* src = in.data.data() + pos;
     uint8_t* dst = out.data.data() + pos;
     const uint64_t n = len / s;
-    for (uint64_t j = 0; j < s; ++j)
-      for (uint64_t i = 0; i < n; ++i) dst[i * s + j] = src[j * n + i];
+    if (s == 4) {
+      for (uint64_t i = 0; i < n; ++i) {
+        dst[4 * i] = src[i], dst[4 * i + 1] = src[n + i], dst[4 * i + 2] = src[2 * n + i], dst[4 * i + 3] = src[3 * n + i];
+      }
+    } else if (s == 8) {
+      for (uint64_t i = 0; i < n; ++i)
+        for (uint64_t j = 0; j < 8; ++j) dst[8 * i + j] = src[j * n + i];
+    } else {
+      for (uint64_t j = 0; j < s; ++j)
+        for (uint64_t i = 0; i < n; ++i) dst[i * s + j] = src[j * n + i];
+    }
     std::memcpy(dst + n * s, src + n * s, len - n * s);  // a partial last element is stored as is
     pos += len;
   }
@@ -457,7 +466,8 @@ std::vector<uint8_t> unfilter_tile(const uint8_t* data, uint64_t size, const Fil
     if (strings) {
       for (size_t k = 1; k < offsets.size(); ++k) string_offsets->push_back(out.size() + offsets[k]);
     }
-    out.insert(out.end(), s.data.begin(), s.data.end());
+    if (out.empty()) out = std::move(s.data);  // the common single-chunk tile: no copy
+    else out.insert(out.end(), s.data.begin(), s.data.end());
   }
   if (r.remaining()) r.fail(std::to_string(r.remaining()) + " bytes after the last chunk");
   return out;
