@@ -15,9 +15,8 @@ namespace bmfm::io {
 
 namespace {
 
-// Rows `rows_` of another reader. Matrix reads fetch runs of nearby rows in
-// one call to the base (gaps up to kGap rows are read and dropped), so a
-// scattered selection streams without reading the whole file.
+// Rows `rows_` of another reader (an obs filter's selection); a scattered
+// selection streams in bounded runs without reading the whole file at once.
 class RowSelection : public CellReader {
  public:
   RowSelection(std::unique_ptr<CellReader> base, std::vector<int64_t> rows, std::string description)
@@ -43,10 +42,16 @@ class RowSelection : public CellReader {
     CsrMatrix out;
     out.n_rows = row_end - row_begin;
     out.n_cols = n_vars();
-    constexpr int64_t kGap = 256;
+    // Runs of nearby rows are read in one call (gaps of up to kGap rows are
+    // read and dropped), each spanning at most kSpan rows of the base, so
+    // memory stays bounded however the selection is spread.
+    constexpr int64_t kGap = 256, kSpan = 4096;
     for (int64_t i = row_begin; i < row_end;) {
       int64_t j = i + 1;
-      while (j < row_end && rows_[static_cast<size_t>(j)] - rows_[static_cast<size_t>(j - 1)] <= kGap) ++j;
+      const int64_t start = rows_[static_cast<size_t>(i)];
+      while (j < row_end && rows_[static_cast<size_t>(j)] - rows_[static_cast<size_t>(j - 1)] <= kGap &&
+             rows_[static_cast<size_t>(j)] - start < kSpan)
+        ++j;
       const int64_t first = rows_[static_cast<size_t>(i)];
       const CsrMatrix part = base_->read_matrix(key, first, rows_[static_cast<size_t>(j - 1)] + 1);
       for (int64_t k = i; k < j; ++k) {
