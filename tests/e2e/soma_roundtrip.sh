@@ -3,7 +3,8 @@
 # fragments, 256 x 256 space tiles, 4096-cell data tiles, so row bands cross
 # tiles and fragments) reads back exactly: bmfm prepare from the h5ad and from
 # the experiment, with the same obs filter and equal-downsampling, writes
-# byte-identical shards; bmfm qc from both writes the same h5ad content.
+# byte-identical shards; bmfm qc from both writes the same h5ad content; a
+# later fragment wins over an earlier one where duplicates are not allowed.
 source "$(dirname "$0")/lib.bash"
 DATA=${BMFM_DATA_DIR:-$BMFM_SOURCE_DIR/../shared/data}
 H5AD=$DATA/symphony_pbmc_3batch_1500.h5ad
@@ -38,5 +39,17 @@ assert list(a.obs_names) == list(b.obs_names) and list(a.var_names) == list(b.va
 assert np.array_equal(a.layers["counts"].toarray(), b.X.toarray())
 for c in ["donor", "cell_type", "nGene"]:
     assert list(a.obs[c]) == list(b.obs[c]), c
+PY
+# A later obs fragment rewrites the first 5 cells (same soma_joinid, duplicates not
+# allowed): the later values win and the cell count stays 1500.
+expect_exit 0 "$BMFM_WRITE_SOMA" "$H5AD" rewritten --matrix layers/counts --rewrite-obs 5
+expect_exit 0 "$BMFM" qc rewritten --output r.h5ad output_dir=qr qc=none
+"$PYTHON" - r.h5ad "$H5AD" <<'PY'
+import sys
+import anndata
+r, h = anndata.read_h5ad(sys.argv[1]), anndata.read_h5ad(sys.argv[2], backed="r")
+names = list(h.obs_names)
+assert r.n_obs == 1500, r.n_obs
+assert list(r.obs_names) == [n + "_rewritten" for n in names[:5]] + names[5:]
 PY
 echo "soma roundtrip e2e: OK"

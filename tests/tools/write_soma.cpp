@@ -1,4 +1,5 @@
 // bmfm_write_soma IN.h5ad OUT_FOLDER [--fragments N] [--extent E] [--capacity C] [--matrix KEY]
+//                 [--rewrite-obs N]
 //
 // Test and benchmark tool (not part of bmfm, which only reads TileDB): writes
 // an h5ad as a TileDB-SOMA experiment laid out like the CELLxGENE Census
@@ -7,7 +8,9 @@
 // soma_dim_1 and soma_data BYTESHUFFLE+ZSTD, duplicates allowed), following
 // the TileDB format specification (format version 22). With --fragments N the
 // cells are written in N fragments (one write each), as incremental writers do;
-// --matrix picks the h5ad matrix written as X/raw (default X, e.g. layers/counts).
+// --matrix picks the h5ad matrix written as X/raw (default X, e.g. layers/counts);
+// --rewrite-obs N adds a later obs fragment that renames the first N cells
+// (obs_id + "_rewritten"), for testing that a later fragment wins.
 // There is no libtiledb here to cross-check its output: what it proves is that
 // bmfm streams large banded arrays the same as the h5ad they came from.
 #include <zstd.h>
@@ -199,10 +202,15 @@ struct ArraySpec {
   std::vector<std::vector<int64_t>> coords;  // per dim, cells in global order
 };
 
-void write_array(const std::string& folder, const ArraySpec& a, const std::vector<MetaEntry>& meta, int fragments) {
+// Writes the array's schema (unless `schema_name` names one already written)
+// and its cells in `fragments` fragments; returns the schema's name.
+std::string write_array(const std::string& folder, const ArraySpec& a, const std::vector<MetaEntry>& meta, int fragments,
+                        std::string schema_name = "") {
   fs::create_directories(folder + "/__fragment_meta");
   fs::create_directories(folder + "/__labels");
-  const std::string schema_name = stamped();
+  const bool new_schema = schema_name.empty();
+  if (new_schema) schema_name = stamped();
+  if (new_schema) {
   // Enumerations
   std::vector<std::pair<std::string, std::string>> enums;
   for (const auto& f : a.attrs) {
@@ -279,6 +287,7 @@ void write_array(const std::string& folder, const ArraySpec& a, const std::vecto
   }
   write_file(folder + "/__schema/" + schema_name, generic_tile(s));
   write_metadata(folder, meta);
+  }
 
   const uint64_t n = a.coords.empty() ? 0 : a.coords[0].size();
   const size_t nd = a.dim_names.size(), na = a.attrs.size(), nf = na + 1 + nd;
@@ -406,6 +415,7 @@ void write_array(const std::string& folder, const ArraySpec& a, const std::vecto
     write_file(dir + "/__fragment_metadata.tdb", meta_file);
     write_file(folder + "/__commits/" + name + ".wrt", {});
   }
+  return schema_name;
 }
 
 // obs / var as a SOMADataFrame spec (index -> id_column).
@@ -473,12 +483,14 @@ int main(int argc, char** argv) {
     int64_t extent = 2048;
     uint64_t capacity = 65536;
     std::string matrix = "X";
+    int64_t rewrite_obs = 0;
     for (int i = 3; i + 1 < argc; i += 2) {
       const std::string k = argv[i];
       if (k == "--fragments") fragments = std::stoi(argv[i + 1]);
       else if (k == "--extent") extent = std::stoll(argv[i + 1]);
       else if (k == "--capacity") capacity = std::stoull(argv[i + 1]);
       else if (k == "--matrix") matrix = argv[i + 1];
+      else if (k == "--rewrite-obs") rewrite_obs = std::stoll(argv[i + 1]);
       else throw std::runtime_error("unknown option " + k);
     }
     if (fs::exists(out)) throw std::runtime_error(out + " exists");
@@ -491,7 +503,21 @@ int main(int argc, char** argv) {
     write_group(out, {{"obs", false}, {"ms", true}},
                 {meta_string("soma_object_type", "SOMAExperiment"), meta_string("soma_encoding_version", "1.1.0"),
                  meta_string("dataset_type", "soma")});
-    write_array(out + "/obs", dataframe(obs, "obs_id"), df_meta, 1);
+    const ArraySpec obs_spec = dataframe(obs, "obs_id");
+    const std::string obs_schema = write_array(out + "/obs", obs_spec, df_meta, 1);
+    if (rewrite_obs > 0) {
+      // A later fragment rewrites the first N cells' obs_id (same soma_joinid):
+      // duplicates are not allowed, so readers must return the new values.
+      ArraySpec again = obs_spec;
+      const auto n = static_cast<size_t>(std::min<int64_t>(rewrite_obs, obs.n_rows()));
+      again.coords[0].resize(n);
+      for (auto& f : again.attrs) {
+        if (f.var) f.strings.resize(n);
+        else f.fixed.resize(n * f.elem());
+      }
+      for (auto& id : again.attrs[0].strings) id += "_rewritten";
+      write_array(out + "/obs", again, df_meta, 1, obs_schema);
+    }
     write_group(out + "/ms", {{"RNA", true}}, {meta_string("soma_object_type", "SOMACollection"), meta_string("soma_encoding_version", "1.1.0")});
     write_group(out + "/ms/RNA", {{"var", false}, {"X", true}},
                 {meta_string("soma_object_type", "SOMAMeasurement"), meta_string("soma_encoding_version", "1.1.0")});
