@@ -1,5 +1,7 @@
 #include "hdf5_util.h"
 
+#include "bmfm/io/cell_reader.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -125,7 +127,12 @@ File File::open_read(const std::string& path) {
   ensure_ready();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw FormatError(path + ": no such file");
-  if (fs::is_directory(path, ec)) throw FormatError(path + ": is a directory, not an HDF5 file");
+  if (fs::is_directory(path, ec)) {
+    if (is_soma_experiment(path))
+      throw FormatError(path + ": a TileDB-SOMA experiment; this command reads h5ad files only (inspect, qc and prepare "
+                               "read experiments; write an h5ad with `bmfm qc " + path + " qc=none --output cells.h5ad`)");
+    throw FormatError(path + ": is a directory, not an HDF5 file");
+  }
   if (!std::ifstream(path, std::ios::binary)) throw FormatError(path + ": cannot open for reading (permissions?)");
   htri_t is_h5 = H5Fis_hdf5(path.c_str());
   if (is_h5 == 0) {
