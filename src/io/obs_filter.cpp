@@ -128,26 +128,17 @@ class Parser {
     }
   }
 
-  std::unique_ptr<Node> parse_or() {
-    auto left = parse_and();
-    while (keyword("or")) {
+  // `or` binds looser than `and`: parse_or = parse_binary("or", parse_and).
+  std::unique_ptr<Node> parse_or() { return parse_binary("or", Node::Op::Or, &Parser::parse_and); }
+  std::unique_ptr<Node> parse_and() { return parse_binary("and", Node::Op::And, &Parser::parse_not); }
+  std::unique_ptr<Node> parse_binary(const char* word, Node::Op op, std::unique_ptr<Node> (Parser::*operand)()) {
+    auto left = (this->*operand)();
+    while (keyword(word)) {
       next();
       auto n = std::make_unique<Node>();
-      n->op = Node::Op::Or;
+      n->op = op;
       n->a = std::move(left);
-      n->b = parse_and();
-      left = std::move(n);
-    }
-    return left;
-  }
-  std::unique_ptr<Node> parse_and() {
-    auto left = parse_not();
-    while (keyword("and")) {
-      next();
-      auto n = std::make_unique<Node>();
-      n->op = Node::Op::And;
-      n->a = std::move(left);
-      n->b = parse_not();
+      n->b = (this->*operand)();
       left = std::move(n);
     }
     return left;

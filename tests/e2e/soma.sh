@@ -35,14 +35,9 @@ expect_in "$WORK/err" "are not carried over"
 import sys
 import anndata, numpy as np
 a = anndata.read_h5ad(sys.argv[1])
-fix = sys.argv[2]
-obs = [l.rstrip("\n").split("\t") for l in open(fix + "/pbmc_small_obs.tsv") if not l.startswith("#")]
-genes = [l.strip() for l in open(fix + "/pbmc_small_genes.txt") if not l.startswith("#")]
-dense = np.zeros((80, 230), np.float32)
-for l in open(fix + "/pbmc_small_counts.tsv"):
-    if l.startswith("#"): continue
-    g, c, v = l.split()
-    dense[int(c) - 1, int(g) - 1] = float(v)
+sys.path.insert(0, sys.argv[2])
+from pbmc_small import load
+obs, genes, dense = load(sys.argv[2])
 keep = [i for i, o in enumerate(obs) if o[5] == "B" and int(o[3]) >= 30]
 assert list(a.obs_names) == [obs[i][0] for i in keep], (len(keep), a.n_obs)
 cols = [genes.index(g) for g in a.var_names]
@@ -65,13 +60,9 @@ m = json.load(open(os.path.join(d, "manifest.json")))
 assert m["n_cells"] == 20, m["n_cells"]
 vocab = json.load(open(os.path.join(d, "vocab.json")))
 specials = len(vocab["specials"])
-obs = [l.rstrip("\n").split("\t") for l in open(fix + "/pbmc_small_obs.tsv") if not l.startswith("#")]
-genes = [l.strip() for l in open(fix + "/pbmc_small_genes.txt") if not l.startswith("#")]
-dense = np.zeros((80, 230), np.float32)
-for l in open(fix + "/pbmc_small_counts.tsv"):
-    if l.startswith("#"): continue
-    g, c, v = l.split()
-    dense[int(c) - 1, int(g) - 1] = float(v)
+sys.path.insert(0, fix)
+from pbmc_small import load
+obs, genes, dense = load(fix)
 eligible = [i for i, o in enumerate(obs) if int(o[3]) >= 40]
 rows = {}
 for i in eligible:

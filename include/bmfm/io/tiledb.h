@@ -140,6 +140,9 @@ struct FieldData {
   std::string string(uint64_t i) const;  // var-sized cell as text
 };
 
+// Cell i of an integer (or bool / datetime) field as int64; throws FormatError for other types.
+int64_t integer_value(const FieldData& f, uint64_t i);
+
 struct ReadResult {
   uint64_t n = 0;
   std::map<std::string, FieldData> fields;

@@ -15,14 +15,6 @@ namespace {
 using tiledb::Datatype;
 using tiledb::FieldData;
 
-int64_t int_at(const FieldData& f, uint64_t i) {
-  switch (tiledb::datatype_size(f.type)) {
-    case 1: return tiledb::is_signed_type(f.type) ? f.value<int8_t>(i) : f.value<uint8_t>(i);
-    case 2: return tiledb::is_signed_type(f.type) ? f.value<int16_t>(i) : f.value<uint16_t>(i);
-    case 4: return tiledb::is_signed_type(f.type) ? f.value<int32_t>(i) : f.value<uint32_t>(i);
-    default: return tiledb::is_signed_type(f.type) ? f.value<int64_t>(i) : static_cast<int64_t>(f.value<uint64_t>(i));
-  }
-}
 
 std::string numpy_dtype(Datatype t) {
   switch (t) {
@@ -51,7 +43,7 @@ DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std:
   if (r.fields.count("soma_joinid")) {
     const auto& j = r.at("soma_joinid");
     ids.resize(n);
-    for (uint64_t i = 0; i < n; ++i) ids[i] = int_at(j, i);
+    for (uint64_t i = 0; i < n; ++i) ids[i] = tiledb::integer_value(j, i);
     std::stable_sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) { return ids[a] < ids[b]; });
     for (uint64_t i = 1; i < n; ++i)
       if (ids[order[i]] == ids[order[i - 1]])
@@ -91,7 +83,7 @@ DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std:
       c.codes.resize(n);
       for (uint64_t i = 0; i < n; ++i) {
         const uint64_t src = order[i];
-        const int64_t code = missing(src) ? -1 : int_at(f, src);
+        const int64_t code = missing(src) ? -1 : tiledb::integer_value(f, src);
         if (code < -1 || code >= static_cast<int64_t>(c.categories.size()))
           throw FormatError(fmt::format("{}: column '{}' row {} has category code {} outside its {} values", array.folder(),
                                         name, i, code, c.categories.size()));
@@ -137,7 +129,7 @@ DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std:
       if (nullable) c.mask.assign(n, 0);
       for (uint64_t i = 0; i < n; ++i) {
         if (missing(order[i])) c.mask[i] = 1;
-        else c.integer[i] = int_at(f, order[i]);
+        else c.integer[i] = tiledb::integer_value(f, order[i]);
       }
     } else {
       spdlog::warn("{}: column '{}' of type {} is not read", array.folder(), name, tiledb::to_string(f.type));

@@ -16,9 +16,6 @@ std::string object_type(const tiledb::Metadata& md) {
   return it == md.end() ? "" : it->second.as_string();
 }
 
-int64_t coord(const tiledb::FieldData& f, uint64_t i) {
-  return f.type == tiledb::Datatype::Int64 ? f.value<int64_t>(i) : static_cast<int64_t>(f.value<uint64_t>(i));
-}
 
 
 std::vector<int64_t> coords(const tiledb::FieldData& f) {
@@ -237,7 +234,7 @@ SomaExperiment::SomaExperiment(const std::string& folder_in, const std::string& 
   auto ids = [](const tiledb::Array& a) {
     const auto r = a.read({"soma_joinid"});
     std::vector<int64_t> v(r.n);
-    for (uint64_t i = 0; i < r.n; ++i) v[i] = coord(r.at("soma_joinid"), i);
+    for (uint64_t i = 0; i < r.n; ++i) v[i] = tiledb::integer_value(r.at("soma_joinid"), i);
     std::sort(v.begin(), v.end());
     if (std::adjacent_find(v.begin(), v.end()) != v.end()) throw FormatError(a.folder() + ": duplicate soma_joinid values");
     return v;
@@ -334,12 +331,12 @@ DenseMatrix SomaExperiment::read_obsm(const std::string& key) const {
   const std::vector<float> values = values_f32(r.at("soma_data"));
   DenseMatrix m;
   m.n_rows = n_obs();
-  for (uint64_t i = 0; i < r.n; ++i) m.n_cols = std::max(m.n_cols, coord(r.at("soma_dim_1"), i) + 1);
+  for (uint64_t i = 0; i < r.n; ++i) m.n_cols = std::max(m.n_cols, tiledb::integer_value(r.at("soma_dim_1"), i) + 1);
   m.data.assign(static_cast<size_t>(m.n_rows * m.n_cols), 0.0f);
   for (uint64_t i = 0; i < r.n; ++i) {
-    const int64_t row = position(impl_->obs_ids, impl_->obs_identity, coord(r.at("soma_dim_0"), i));
+    const int64_t row = position(impl_->obs_ids, impl_->obs_identity, tiledb::integer_value(r.at("soma_dim_0"), i));
     if (row < 0) throw FormatError(a.folder() + ": obsm row is not an obs soma_joinid");
-    m.data[static_cast<size_t>(row * m.n_cols + coord(r.at("soma_dim_1"), i))] = values[i];
+    m.data[static_cast<size_t>(row * m.n_cols + tiledb::integer_value(r.at("soma_dim_1"), i))] = values[i];
   }
   return m;
 }

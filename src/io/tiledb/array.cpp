@@ -442,17 +442,9 @@ ReadResult Array::read(const std::vector<std::string>& fields_in, std::optional<
         c0.type = d0.type;
         im.read_field_tile(f, d0.name, t, n_cells, nullptr, c0);
         keep.resize(n_cells);
-        const uint64_t size = datatype_size(d0.type);
-        const bool is_signed = is_signed_type(d0.type);
         uint64_t kept = 0;
         for (uint64_t i = 0; i < n_cells; ++i) {
-          int64_t v = 0;
-          switch (size) {
-            case 1: v = is_signed ? c0.value<int8_t>(i) : c0.value<uint8_t>(i); break;
-            case 2: v = is_signed ? c0.value<int16_t>(i) : c0.value<uint16_t>(i); break;
-            case 4: v = is_signed ? c0.value<int32_t>(i) : c0.value<uint32_t>(i); break;
-            default: v = is_signed ? c0.value<int64_t>(i) : static_cast<int64_t>(c0.value<uint64_t>(i));
-          }
+          const int64_t v = d0.type == Datatype::Int64 ? c0.value<int64_t>(i) : integer_value(c0, i);
           keep[i] = v >= rlo && v <= rhi;
           kept += keep[i];
         }

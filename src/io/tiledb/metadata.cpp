@@ -74,12 +74,7 @@ int64_t MetadataValue::as_int() const {
   FieldData f;
   f.type = type;
   f.data = bytes;
-  switch (datatype_size(type)) {
-    case 1: return is_signed_type(type) ? f.value<int8_t>(0) : f.value<uint8_t>(0);
-    case 2: return is_signed_type(type) ? f.value<int16_t>(0) : f.value<uint16_t>(0);
-    case 4: return is_signed_type(type) ? f.value<int32_t>(0) : f.value<uint32_t>(0);
-    default: return is_signed_type(type) ? f.value<int64_t>(0) : static_cast<int64_t>(f.value<uint64_t>(0));
-  }
+  return integer_value(f, 0);
 }
 
 bool is_group(const std::string& folder) {

@@ -200,14 +200,20 @@ int64_t range_int(const std::vector<uint8_t>& b, Datatype t) {
   FieldData f;
   f.type = t;
   f.data = b;
-  switch (datatype_size(t)) {
-    case 1: return is_signed_type(t) ? f.value<int8_t>(0) : f.value<uint8_t>(0);
-    case 2: return is_signed_type(t) ? f.value<int16_t>(0) : f.value<uint16_t>(0);
-    case 4: return is_signed_type(t) ? f.value<int32_t>(0) : static_cast<int64_t>(f.value<uint32_t>(0));
-    default: return is_signed_type(t) ? f.value<int64_t>(0) : static_cast<int64_t>(f.value<uint64_t>(0));
-  }
+  return integer_value(f, 0);
 }
 }  // namespace
+
+int64_t integer_value(const FieldData& f, uint64_t i) {
+  if (!is_integer_type(f.type)) throw FormatError("a " + to_string(f.type) + " value read as an integer");
+  const bool s = is_signed_type(f.type);
+  switch (datatype_size(f.type)) {
+    case 1: return s ? f.value<int8_t>(i) : f.value<uint8_t>(i);
+    case 2: return s ? f.value<int16_t>(i) : f.value<uint16_t>(i);
+    case 4: return s ? f.value<int32_t>(i) : f.value<uint32_t>(i);
+    default: return s ? f.value<int64_t>(i) : static_cast<int64_t>(f.value<uint64_t>(i));
+  }
+}
 
 int64_t Range::lo_int(Datatype t) const { return range_int(lo, t); }
 int64_t Range::hi_int(Datatype t) const { return range_int(hi, t); }
