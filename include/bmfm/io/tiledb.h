@@ -155,6 +155,7 @@ struct FragmentInfo {
   uint64_t t1 = 0, t2 = 0;
   uint64_t n_tiles = 0;
   uint64_t n_cells = 0;
+  std::string schema;  // the __schema file it was written with (schema evolution)
 };
 
 // A sparse array opened for reading. The constructor reads the schemas, the

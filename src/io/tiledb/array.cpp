@@ -105,6 +105,7 @@ void parse_footer(Fragment& f, const std::vector<ArraySchema>& schemas) {
   for (const auto& s : schemas)
     if (last_part(s.file) == schema_name) f.schema = &s;
   if (!f.schema) throw FormatError(path + ": written with array schema '" + schema_name + "', which is not in __schema");
+  f.info.schema = schema_name;
   const bool dense = r.get<uint8_t>() != 0;
   if (dense) throw FormatError(path + ": dense fragments are not supported yet (only sparse arrays are read)");
   const bool null_domain = r.get<uint8_t>() != 0;
