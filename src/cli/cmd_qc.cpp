@@ -87,7 +87,7 @@ Run add_qc_command(CLI::App& app) {
     spdlog::info("QC of {}: {} cells x {} genes", src.what, src.n_rows, src.n_cols);
     data::QcResult result = data::qc_cells(src, var, run.qc);
     if (run.sample.method != "none")
-      data::sample_cells(result, run.sample, reader->read_obs(), static_cast<uint64_t>(run.seed));
+      data::sample_cells(result, run.sample, reader->read_obs_columns(run.sample.columns), static_cast<uint64_t>(run.seed));
     data::qc_genes(src, var, run.qc, result);
     const double qc_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& rule : result.rules)

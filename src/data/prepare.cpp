@@ -126,6 +126,11 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
   // the label dictionary. No file stays open; only the label columns of every
   // obs are held until the dictionary is built (LabelDictionary::build needs
   // them together: ~4 bytes per cell per categorical column).
+  // obs columns read from each input: the label columns, plus the sampler's.
+  std::vector<std::string> label_names, obs_needed;
+  for (const auto& lc : cfg.label_columns) label_names.push_back(lc.name);
+  obs_needed = label_names;
+  obs_needed.insert(obs_needed.end(), cfg.sample.columns.begin(), cfg.sample.columns.end());
   std::vector<std::string> union_list;
   std::vector<io::DataFrame> label_obs;
   for (const auto& f : files) {
@@ -134,7 +139,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
     if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, io::gene_ids(reader->read_var(), cfg.gene_column)});
-    if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader->read_obs(), cfg.label_columns, f));
+    if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader->read_obs_columns(label_names), cfg.label_columns, f));
   }
   Vocab vocab;
   VocabOptions vocab_options;
@@ -183,7 +188,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     const auto reader = io::open_cells(path, open_options(cfg));
     const io::DataFrame var = reader->read_var();
     io::DataFrame obs;
-    if (cfg.sample.method != "none") obs = reader->read_obs();
+    if (cfg.sample.method != "none") obs = reader->read_obs_columns(obs_needed);
     const int64_t n_obs = reader->n_obs();
     std::vector<uint8_t> keep_rows(static_cast<size_t>(n_obs), 1);
     std::vector<std::string> names = io::gene_ids(var, cfg.gene_column);
@@ -211,7 +216,7 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
                                            path, mapping.summary()));
     std::optional<EncodedLabels> enc;
     if (!cfg.label_columns.empty())
-      enc = encode_labels(cfg.sample.method != "none" ? obs : label_table(reader->read_obs(), cfg.label_columns, path),
+      enc = encode_labels(cfg.sample.method != "none" ? obs : label_table(reader->read_obs_columns(label_names), cfg.label_columns, path),
                           dict, cfg.label_columns, path);
     CellRecordBuilder builder(mapping);
     int64_t written = 0;

@@ -1,6 +1,7 @@
 // open_cells(): h5ad or SOMA experiment, optionally narrowed by an obs filter.
 #include "bmfm/io/cell_reader.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -65,6 +66,9 @@ class RowSelection : public CellReader {
     return out;
   }
   DataFrame read_obs() const override { return take_rows(base_->read_obs(), rows_); }
+  DataFrame read_obs_columns(const std::vector<std::string>& columns) const override {
+    return take_rows(base_->read_obs_columns(columns), rows_);
+  }
   DataFrame read_var() const override { return base_->read_var(); }
   bool has_raw() const override { return base_->has_raw(); }
   DataFrame read_raw_var() const override { return base_->read_raw_var(); }
@@ -109,6 +113,21 @@ class RowSelection : public CellReader {
 
 }  // namespace
 
+DataFrame CellReader::read_obs_columns(const std::vector<std::string>& columns) const {
+  DataFrame obs = read_obs();
+  for (const auto& name : columns)
+    if (name != obs.index_name && !obs.find(name)) {
+      std::string names;
+      for (const auto& c : obs.columns) names += (names.empty() ? "" : ", ") + c.name;
+      throw FormatError(fmt::format("{} has no obs column '{}' (its columns: {})", path(), name, names));
+    }
+  std::vector<Column> kept;
+  for (auto& c : obs.columns)
+    if (std::find(columns.begin(), columns.end(), c.name) != columns.end()) kept.push_back(std::move(c));
+  obs.columns = std::move(kept);
+  return obs;
+}
+
 bool is_soma_experiment(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec) || !tiledb::is_group(path)) return false;
@@ -140,7 +159,7 @@ std::unique_ptr<CellReader> open_cells(const std::string& path, const OpenOption
   }
   if (options.obs_filter.empty()) return reader;
   const ObsFilter filter = ObsFilter::parse(options.obs_filter);
-  const std::vector<uint8_t> pass = filter.evaluate(reader->read_obs(), "obs of " + path);
+  const std::vector<uint8_t> pass = filter.evaluate(reader->read_obs_columns(filter.columns()), "obs of " + path);
   std::vector<int64_t> rows;
   for (size_t i = 0; i < pass.size(); ++i)
     if (pass[i]) rows.push_back(static_cast<int64_t>(i));

@@ -214,6 +214,18 @@ TEST(SomaExperiment, ObsFilterSelectsTheSameCellsAsTheSeuratMetadata) {
     EXPECT_EQ(sel.indptr[i + 1] - sel.indptr[i], all.indptr[rows[i] + 1] - all.indptr[rows[i]]);
 }
 
+TEST(SomaExperiment, ObsColumnsReadOnlyWhatIsAsked) {
+  REQUIRE_TILEDB("soma/soma-exp-pbmc-small.tar.gz");
+  SomaExperiment exp(extracted("soma/soma-exp-pbmc-small.tar.gz"));
+  const DataFrame obs = exp.read_obs_columns({"groups", "obs_id"});  // the index name is skipped
+  ASSERT_EQ(obs.columns.size(), 1u);
+  EXPECT_EQ(obs.columns[0].name, "groups");
+  EXPECT_EQ(obs.index.size(), 80u);
+  EXPECT_EQ(obs.index[0], "ATGCCAGAACGACT");
+  EXPECT_NE(test::error_of<FormatError>([&] { exp.read_obs_columns({"tissue"}); }).find("no column 'tissue' (its columns: orig.ident"),
+            std::string::npos);
+}
+
 TEST(SomaExperiment, RefusesWhatIsNotAnExperiment) {
   REQUIRE_TILEDB("soma/soma-dataframe-pbmc3k-processed-obs.tar.gz");
   const std::string df = extracted("soma/soma-dataframe-pbmc3k-processed-obs.tar.gz");

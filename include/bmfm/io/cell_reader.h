@@ -30,6 +30,11 @@ class CellReader {
   virtual CsrMatrix read_matrix(const std::string& key = "X", int64_t row_begin = 0, int64_t row_end = -1) const = 0;
 
   virtual DataFrame read_obs() const = 0;
+  // obs with only `columns` and the index (a name equal to the index's is
+  // skipped): what filters, samplers and label columns need. SOMA reads only
+  // these columns of a (Census-sized) obs; the default reads obs and drops
+  // the others. A column obs lacks is a FormatError listing the ones it has.
+  virtual DataFrame read_obs_columns(const std::vector<std::string>& columns) const;
   virtual DataFrame read_var() const = 0;
   virtual bool has_raw() const = 0;
   virtual DataFrame read_raw_var() const = 0;

@@ -31,6 +31,7 @@ class SomaExperiment : public CellReader {
   bool has_matrix(const std::string& key) const override;
   CsrMatrix read_matrix(const std::string& key = "X", int64_t row_begin = 0, int64_t row_end = -1) const override;
   DataFrame read_obs() const override;
+  DataFrame read_obs_columns(const std::vector<std::string>& columns) const override;
   DataFrame read_var() const override;
   bool has_raw() const override { return false; }
   DataFrame read_raw_var() const override;
@@ -53,8 +54,9 @@ class SomaExperiment : public CellReader {
 // A SOMADataFrame as an io::DataFrame in soma_joinid order: the index is the
 // first of `index_columns` present (else the joinids), enumerations become
 // categoricals, nullable values become masks / NaN, soma_joinid is dropped.
-// `joinids` (if given) receives the sorted soma_joinid values.
+// `joinids` (if given) receives the sorted soma_joinid values; `columns` (if
+// given) limits the columns read to those (the index is always read).
 DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std::string>& index_columns,
-                              std::vector<int64_t>* joinids = nullptr);
+                              std::vector<int64_t>* joinids = nullptr, const std::vector<std::string>* columns = nullptr);
 
 }  // namespace bmfm::io

@@ -32,9 +32,29 @@ std::string numpy_dtype(Datatype t) {
 }  // namespace
 
 DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std::string>& index_columns,
-                              std::vector<int64_t>* joinids) {
+                              std::vector<int64_t>* joinids, const std::vector<std::string>* columns) {
   const auto& schema = array.schema();
-  const tiledb::ReadResult r = array.read();
+  std::vector<std::string> fields;  // empty = all
+  if (columns) {
+    auto exists = [&](const std::string& n) { return schema.attribute(n) || schema.dimension(n); };
+    fields.push_back("soma_joinid");
+    for (const auto& c : index_columns)
+      if (exists(c)) {
+        fields.push_back(c);
+        break;
+      }
+    const std::string index = fields.size() > 1 ? fields[1] : "soma_joinid";
+    for (const auto& c : *columns) {
+      if (c == index || std::find(fields.begin(), fields.end(), c) != fields.end()) continue;
+      if (!exists(c)) {
+        std::string names;
+        for (const auto& a : schema.attrs) names += (names.empty() ? "" : ", ") + a.name;
+        throw FormatError(fmt::format("{} has no column '{}' (its columns: {})", array.folder(), c, names));
+      }
+      fields.push_back(c);
+    }
+  }
+  const tiledb::ReadResult r = array.read(fields);
   const uint64_t n = r.n;
   // Row order: soma_joinid ascending (cells come in fragment / tile order).
   std::vector<uint64_t> order(n);
@@ -139,9 +159,9 @@ DataFrame read_soma_dataframe(const tiledb::Array& array, const std::vector<std:
   };
   // Index dimensions other than soma_joinid (e.g. a string dimension) first, then attributes in schema order.
   for (const auto& d : schema.dims)
-    if (d.name != "soma_joinid" && d.name != index_col) add_field(d.name, nullptr);
+    if (d.name != "soma_joinid" && d.name != index_col && r.fields.count(d.name)) add_field(d.name, nullptr);
   for (const auto& a : schema.attrs)
-    if (a.name != "soma_joinid" && a.name != index_col) add_field(a.name, &a);
+    if (a.name != "soma_joinid" && a.name != index_col && r.fields.count(a.name)) add_field(a.name, &a);
   return df;
 }
 

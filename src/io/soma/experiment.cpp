@@ -306,6 +306,9 @@ CsrMatrix SomaExperiment::read_matrix(const std::string& key, int64_t row_begin,
 DataFrame SomaExperiment::read_obs() const {
   return read_soma_dataframe(*impl_->obs, {"obs_id", "cell_id", "barcode"});
 }
+DataFrame SomaExperiment::read_obs_columns(const std::vector<std::string>& columns) const {
+  return read_soma_dataframe(*impl_->obs, {"obs_id", "cell_id", "barcode"}, nullptr, &columns);
+}
 DataFrame SomaExperiment::read_var() const {
   return read_soma_dataframe(*impl_->var, {"var_id", "feature_id", "gene_id", "feature_name"});
 }
