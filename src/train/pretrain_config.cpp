@@ -9,7 +9,7 @@ const config::Schema<DataConfig>& data_schema() {
   static const auto schema =
       config::Schema<D>("data")
           .field("corpus", &D::corpus, "prepared corpus folder (bmfm prepare); '' = prepare `inputs`")
-          .field("inputs", &D::inputs, "h5ad files / folders, prepared into <output_dir>/corpus")
+          .field("inputs", &D::inputs, "h5ad files, SOMA experiment folders, folders of *.h5ad; prepared into <output_dir>/corpus")
           .field("vocab", &D::vocab, "inputs: vocabulary JSON; '' = union of the inputs' genes")
           .field("gene_column", &D::gene_column, "inputs: var column with gene ids; '' = var index")
           .field("matrix", &D::matrix, "inputs: raw counts, X or layers/<name>")

@@ -85,7 +85,12 @@ for s in m["shards"]:
 assert seen == 20
 PY
 
-# 4. Errors: a SOMA dataframe folder, a measurement that does not exist, a bad filter.
+# 4. pretrain prepares an experiment given as data.inputs.
+expect_exit 0 "$BMFM" pretrain --config "$BMFM_CONFIG_DIR/wced.yaml" size=tiny "data.inputs=[exp]" output_dir=pt \
+  trainer.max_steps=3
+test -d pt/checkpoints/last || fail "pretrain on a SOMA experiment wrote no checkpoint"
+
+# 5. Errors: a SOMA dataframe folder, a measurement that does not exist, a bad filter.
 expect_exit 1 "$BMFM" inspect exp/obs
 expect_in "$WORK/err" "not a SOMA experiment"
 expect_exit 1 "$BMFM" inspect exp soma_measurement=ATAC
