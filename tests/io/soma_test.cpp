@@ -291,6 +291,28 @@ TEST(TiledbArray, MultiFragmentMultiTileStringDimensions) {
   }
 }
 
+TEST(TiledbArray, ConsolidatedFragmentsReplaceTheOnesInTheirTimeRangeAndVacuumedOnesAreSkipped) {
+  REQUIRE_TILEDB("tiledbvcf-test-arrays.tar.gz");
+  const std::string src = extracted("tiledbvcf-test-arrays.tar.gz") + "/arrays/largebedarray";
+  const std::string a = test::temp_dir("consolidated") + "/largebedarray";
+  fs::copy(src, a, fs::copy_options::recursive);
+  // A "consolidated" fragment spanning both writes' timestamps (here: a copy of
+  // the 9,970-cell one), committed through a consolidated-commits (.con) file.
+  const std::string first = "__1706813523990_1706813523990_40565d50e72b402105d07b7d1e8de386_21";
+  const std::string merged = "__1706813523990_1706813524799_0123456789abcdef0123456789abcdef_21";
+  fs::copy(a + "/__fragments/" + first, a + "/__fragments/" + merged, fs::copy_options::recursive);
+  std::ofstream(a + "/__commits/__1706813524800_1706813524800_00000000000000000000000000000001_21.con")
+      << "__fragments/" << merged << "\n";
+  const tiledb::Array x(a);
+  ASSERT_EQ(x.fragments().size(), 1u);
+  EXPECT_EQ(x.fragments()[0].name, merged);
+  EXPECT_EQ(x.read({"chromStart"}).n, 9970u);  // duplicates are allowed: the two originals would add 509,970
+  // Vacuuming the merged fragment brings the two originals back.
+  std::ofstream(a + "/__commits/__1706813524801_1706813524801_00000000000000000000000000000002_21.vac")
+      << "file:///somewhere/largebedarray/__fragments/" << merged << "\n";
+  EXPECT_EQ(tiledb::Array(a).read({"chromStart"}).n, 509970u);
+}
+
 TEST(TiledbArray, VcfGroupWithRleDictionaryAndChecksums) {
   REQUIRE_TILEDB("tiledbvcf-test-arrays.tar.gz");
   const std::string root = extracted("tiledbvcf-test-arrays.tar.gz") + "/arrays";
