@@ -236,15 +236,9 @@ class Parser {
   size_t i_ = 0;
 };
 
-bool compare_text(const std::string& v, const std::string& cmp, const std::string& lit) {
-  if (cmp == "==") return v == lit;
-  if (cmp == "!=") return v != lit;
-  if (cmp == "<") return v < lit;
-  if (cmp == "<=") return v <= lit;
-  if (cmp == ">") return v > lit;
-  return v >= lit;
-}
-bool compare_number(double v, const std::string& cmp, double lit) {
+// One comparison for text (lexicographic) and numbers.
+template <class T>
+bool compare(const T& v, const std::string& cmp, const T& lit) {
   if (cmp == "==") return v == lit;
   if (cmp == "!=") return v != lit;
   if (cmp == "<") return v < lit;
@@ -293,7 +287,7 @@ std::vector<uint8_t> eval(const Node& n, const DataFrame& df, const std::string&
       for (const auto& l : n.values) found = found || v == l.text;
       return found != n.negate_in;
     }
-    return compare_text(v, n.cmp, n.values[0].text);
+    return compare<std::string>(v, n.cmp, n.values[0].text);
   };
   auto test_number = [&](double v) {
     if (n.op == Node::Op::In) {
@@ -301,7 +295,7 @@ std::vector<uint8_t> eval(const Node& n, const DataFrame& df, const std::string&
       for (const auto& l : n.values) found = found || v == l.number;
       return found != n.negate_in;
     }
-    return compare_number(v, n.cmp, n.values[0].number);
+    return compare<double>(v, n.cmp, n.values[0].number);
   };
   if (is_index) {
     for (size_t i = 0; i < rows; ++i) out[i] = test_text(df.index[i]);
