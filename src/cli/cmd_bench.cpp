@@ -153,11 +153,10 @@ int run_bench_read(const Opts& o) {
   std::cout << fmt::format("bench read: {} {}, chunks of {} rows{}\n", o.read_input, o.matrix, o.chunk_rows,
                            o.obs_filter.empty() ? "" : ", obs filter \"" + o.obs_filter + "\"");
   for (int pass = 1; pass <= o.passes; ++pass) {
-    int64_t nnz = 0;
     const PhaseResult r = run_phase([&] {
       const auto reader = io::open_cells(o.read_input, open);
       const int64_t n = reader->n_obs();
-      for (int64_t b = 0; b < n; b += o.chunk_rows) nnz += reader->read_matrix(o.matrix, b, std::min(n, b + o.chunk_rows)).nnz();
+      for (int64_t b = 0; b < n; b += o.chunk_rows) reader->read_matrix(o.matrix, b, std::min(n, b + o.chunk_rows));
       return std::make_pair(n, anon_rss_mib());
     });
     std::cout << fmt::format("  pass {}  {:>9.0f} cells in {:.2f} s  {:>9.0f} cells/s  peak RSS {:>6.0f} MiB\n", pass,

@@ -358,6 +358,19 @@ TEST(TiledbArray, CoreTestInputsAndRefusals) {
         << legacy;
 }
 
+TEST(TiledbGroup, GroupsWithoutMemberListsListTheirSubfolders) {
+  REQUIRE_TILEDB("soma/soma-exp-pbmc-small.tar.gz");
+  const std::string g = test::temp_dir("legacy-group") + "/g";
+  fs::create_directories(g);
+  std::ofstream(g + "/__tiledb_group.tdb").close();
+  fs::copy(extracted("soma/soma-exp-pbmc-small.tar.gz") + "/obs", g + "/obs", fs::copy_options::recursive);
+  fs::create_directories(g + "/not_tiledb");
+  const tiledb::Group group = tiledb::read_group(g);
+  ASSERT_EQ(group.members.size(), 1u);
+  EXPECT_EQ(group.members[0].name, "obs");
+  EXPECT_FALSE(group.members[0].is_group);
+}
+
 // Copies the pbmc_small X array so a test can damage it.
 std::string damaged_copy(const std::string& tag) {
   const std::string src = extracted("soma/soma-exp-pbmc-small.tar.gz") + "/ms/RNA/X/counts";

@@ -291,9 +291,9 @@ TEST(TiledbFilters, CorruptInputsAreFormatErrors) {
             std::string::npos);
 }
 
-// Random byte mutations of real tiles (the pbmc_small obs and X fragments are
-// built into this test as bytes of a hand-made pipeline instead of files, so the
-// loop needs no data): every mutation decodes or throws FormatError.
+// Random byte mutations of a hand-made DOUBLE_DELTA tile: every mutation
+// decodes or throws FormatError (any other exception fails the test). The
+// file-level fuzzer over real arrays is scripts/fuzz-tiledb.sh.
 TEST(TiledbFilters, MutatedTilesDecodeOrThrowFormatError) {
   // A realistic chained tile: DOUBLE_DELTA, BIT_WIDTH_REDUCTION, ZSTD over uint64 offsets.
   Bytes dd;
@@ -317,8 +317,8 @@ TEST(TiledbFilters, MutatedTilesDecodeOrThrowFormatError) {
       ++errors;
     }
   }
-  EXPECT_EQ(ok + errors, 20000);
-  EXPECT_GT(errors, 0);
+  EXPECT_GT(errors, 0);  // the mutations do reach the checks
+  EXPECT_GT(ok, 0);      // and some still decode (e.g. flips inside the bit stream)
 }
 
 }  // namespace

@@ -435,6 +435,12 @@ ArraySpec dataframe(const bmfm::io::DataFrame& df, const std::string& id_column)
   id.strings = df.index;
   a.attrs.push_back(id);
   for (const auto& c : df.columns) {
+    // Nullable attributes (validity tiles) are not written by this tool: refuse
+    // missing values rather than store a stand-in for them.
+    for (int64_t i = 0; i < n; ++i)
+      if (c.is_missing(i) && c.kind != Column::Kind::Numeric)
+        throw std::runtime_error("column '" + c.name + "' has missing values (row " + std::to_string(i) +
+                                 "); bmfm_write_soma does not write nullable attributes");
     Field f;
     f.name = c.name;
     switch (c.kind) {
@@ -443,7 +449,7 @@ ArraySpec dataframe(const bmfm::io::DataFrame& df, const std::string& id_column)
         f.enumeration = c.name;
         f.enum_values = c.categories;
         f.pipeline = {true, true};
-        for (auto code : c.codes) put<int32_t>(f.fixed, std::max(code, 0));
+        for (auto code : c.codes) put<int32_t>(f.fixed, code);
         break;
       case Column::Kind::String:
         f.type = kUtf8;

@@ -73,6 +73,7 @@ struct Attribute {
   FilterPipeline filters;
   std::vector<uint8_t> fill;
   bool nullable = false;
+  bool fill_valid = false;  // validity of the fill value (nullable attributes)
   std::string enumeration;  // name of its enumeration (categorical), or empty
   bool var() const { return cell_val_num == kVarNum; }
 };

@@ -21,21 +21,6 @@ std::string last_part(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s.substr(s.find_last_of('/') + 1);
 }
-// Lines of a commit / vacuum list file.
-std::vector<std::string> lines_of(const std::string& path) {
-  std::vector<std::string> out;
-  std::string line;
-  for (const uint8_t c : read_file_bytes(path)) {
-    if (c == '\n') {
-      if (!line.empty()) out.push_back(line);
-      line.clear();
-    } else {
-      line += static_cast<char>(c);
-    }
-  }
-  if (!line.empty()) out.push_back(line);
-  return out;
-}
 
 // One committed fragment: its footer and (loaded on first use) tile indexes.
 struct Fragment {
@@ -198,7 +183,7 @@ struct Array::Impl {
         } else {
           out.data.insert(out.data.end(), attr->fill.begin(), attr->fill.end());
         }
-        if (attr->nullable) out.validity.push_back(0);
+        if (attr->nullable) out.validity.push_back(attr->fill_valid ? 1 : 0);
       }
       return;
     }

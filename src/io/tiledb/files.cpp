@@ -47,6 +47,21 @@ std::vector<std::string> list_dir(const std::string& folder) {
   return names;
 }
 
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::string line;
+  for (const uint8_t c : read_file_bytes(path)) {
+    if (c == '\n') {
+      if (!line.empty()) out.push_back(line);
+      line.clear();
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 bool path_exists(const std::string& path) {
   std::error_code ec;
   return fs::exists(path, ec);

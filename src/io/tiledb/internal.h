@@ -56,6 +56,7 @@ std::vector<uint8_t> read_file_bytes(const std::string& path);
 std::vector<uint8_t> read_file_range(const std::string& path, uint64_t offset, uint64_t size);
 uint64_t file_size(const std::string& path);
 std::vector<std::string> list_dir(const std::string& folder);  // names, sorted; empty if absent
+std::vector<std::string> lines_of(const std::string& path);    // non-empty lines (commit / vacuum lists)
 bool path_exists(const std::string& path);
 bool is_dir(const std::string& path);
 

@@ -17,17 +17,7 @@ std::vector<TimestampedName> replay_order(const std::string& folder) {
   std::vector<TimestampedName> files;
   for (const auto& name : list_dir(folder)) {
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".vac") == 0) {
-      const auto bytes = read_file_bytes(folder + "/" + name);
-      std::string line;
-      for (const uint8_t c : bytes) {
-        if (c == '\n') {
-          if (!line.empty()) vacuumed.insert(line.substr(line.find_last_of('/') + 1));
-          line.clear();
-        } else {
-          line += static_cast<char>(c);
-        }
-      }
-      if (!line.empty()) vacuumed.insert(line.substr(line.find_last_of('/') + 1));
+      for (const auto& line : lines_of(folder + "/" + name)) vacuumed.insert(line.substr(line.find_last_of('/') + 1));
       continue;
     }
     TimestampedName t;
@@ -90,6 +80,16 @@ Group read_group(const std::string& folder) {
   g.folder = folder;
   g.metadata = read_metadata(folder);
   const std::string dir = folder + "/__group";
+  if (!is_dir(dir)) {
+    // Groups written before member lists existed (TileDB < 2.8): the members
+    // are the arrays and groups nested in the folder.
+    for (const auto& name : list_dir(folder)) {
+      const std::string sub = folder + "/" + name;
+      if (name.rfind("__", 0) == 0 || !is_dir(sub)) continue;
+      if (is_group(sub) || is_array(sub)) g.members.push_back({name, sub, is_group(sub)});
+    }
+    return g;
+  }
   auto files = replay_order(dir);
   // Group format v1 keeps the full member list in its latest file; v2 files
   // are deltas (additions and removals) replayed in order.

@@ -104,7 +104,7 @@ ArraySchema parse_schema(const std::vector<uint8_t>& payload, const std::string&
     a.filters = parse_filter_pipeline(r);
     a.fill = r.bytes(r.get<uint64_t>());
     a.nullable = r.get<uint8_t>() != 0;
-    r.get<uint8_t>();  // fill value validity
+    a.fill_valid = r.get<uint8_t>() != 0;
     if (s.version >= 17) r.get<uint8_t>();  // data order
     if (s.version >= 20) a.enumeration = name32(r);
     s.attrs.push_back(std::move(a));
