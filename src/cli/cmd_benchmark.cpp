@@ -32,7 +32,7 @@ struct BenchmarkRun {
   std::string output_dir = "runs/benchmark";
   std::vector<std::string> datasets;  // registry names (configs/benchmark/datasets/<name>.yaml) or YAML paths
   std::string checkpoint;             // a trained model: adds the "checkpoint" method
-  std::vector<std::string> pooling{"cls"};
+  std::vector<std::string> pooling{"auto"};
   int64_t batch_size = 64;
   eval::ZeroShotOptions zero_shot;
   train::AnnotationBenchmarkConfig annotation;
@@ -48,7 +48,7 @@ const config::Schema<BenchmarkRun>& benchmark_run_schema() {
                  "dataset registry names (configs/benchmark/datasets/<name>.yaml) or paths to such YAML files")
           .field("checkpoint", &BenchmarkRun::checkpoint,
                  "checkpoint or run folder to embed each dataset with (adds method 'checkpoint')")
-          .field("pooling", &BenchmarkRun::pooling, "checkpoint embedding pooling: cls | mean (several: concatenated)")
+          .field("pooling", &BenchmarkRun::pooling, "checkpoint embedding pooling: auto (the checkpoint's model.cell_pooling) | cls | mean (several: concatenated)")
           .field("batch_size", &BenchmarkRun::batch_size, "checkpoint embedding: cells per forward pass")
           .section("zero_shot", &BenchmarkRun::zero_shot, eval::zero_shot_schema(), "zero-shot scoring")
           .section("annotation", &BenchmarkRun::annotation, train::annotation_benchmark_schema(),

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "bmfm/io/embedding_files.h"
@@ -67,6 +68,12 @@ Run add_embed_command(CLI::App& app) {
                  emb.values.n_rows, emb.values.n_cols, emb.seconds,
                  static_cast<double>(emb.values.n_rows) / std::max(emb.seconds, 1e-9),
                  e.slim ? "embeddings.h5ad (slim)" : "embeddings.h5ad (input + obsm['" + e.obsm_key + "'])", out);
+    spdlog::info("embedding health ({} pooling): {}", fmt::format("{}", fmt::join(emb.pooling, "+")),
+                 eval::health_summary(emb.health));
+    if (!emb.health.collapse.empty())
+      spdlog::warn("the embedding looks collapsed: {}. The checkpoint has not learned to tell these cells apart "
+                   "(docs/embed.md, 'Is anything in the embedding?')",
+                   emb.health.collapse);
     return 0;
   };
 }

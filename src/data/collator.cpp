@@ -113,6 +113,7 @@ void Collator::collate(const TransformedCell* const* cells, size_t n, uint64_t e
   out.cell_index.resize(n);
   int32_t* gene_ids = sized(out.gene_ids, true, B * L);
   uint8_t* pad_mask = sized(out.pad_mask, true, B * L);
+  uint8_t* gene_mask = sized(out.gene_mask, true, B * L);
   int32_t* expr_tokens = sized(out.expr_token_ids, out.has_expr_tokens, B * L);
   float* expr_values = sized(out.expr_values, out.has_expr_values, B * L);
   uint8_t* expr_special = sized(out.expr_special, has_expr, B * L);
@@ -138,6 +139,8 @@ void Collator::collate(const TransformedCell* const* cells, size_t n, uint64_t e
     RowView row{gene_ids + o, pad_mask + o, at(expr_tokens, o), at(expr_values, o), at(expr_special, o),
                 at(perturb, o)};
     const RowLayout lay = tokenizer_.encode(cell, L, row);
+    std::fill_n(gene_mask + o, L, uint8_t{0});
+    std::fill_n(gene_mask + o + lay.first_gene, lay.n_genes, uint8_t{1});
     out.n_truncated += lay.truncated ? 1 : 0;
     if (any_labels) {
       Rng rng(seed_, cell_stream(cell.cell_index, epoch, stream_purpose::kMask));

@@ -157,6 +157,7 @@ Loader::Loader(const CellSource& source, const TransformPipeline& pipeline, cons
                const LabelLayout& labels, LoaderConfig cfg, LoaderState start)
     : source_(&source), pipeline_(&pipeline), collator_(&collator), labels_(labels), cfg_(cfg),
       shared_(std::make_unique<Shared>()) {
+  if (cfg_.views != 1 && cfg_.views != 2) throw std::invalid_argument("loader: views must be 1 or 2");
   if (cfg_.batch_size < 1 || cfg_.threads < 1 || cfg_.prefetch < 1)
     throw std::invalid_argument("loader: batch_size, threads and prefetch must be >= 1");
   world_ = cfg_.world_size >= 0 ? cfg_.world_size : env_int("WORLD_SIZE", 1);
@@ -217,9 +218,10 @@ void Loader::work(int64_t worker) {
       }
       const uint64_t epoch = static_cast<uint64_t>(g / n_batches_);
       const std::vector<int64_t> ids = batch_cells(g);
-      records.resize(ids.size());
-      cells.resize(ids.size());
-      ptrs.resize(ids.size());
+      const size_t n = ids.size(), views = static_cast<size_t>(cfg_.views);
+      records.resize(n);
+      cells.resize(n * views);
+      ptrs.resize(n * views);
       for (size_t b = 0; b < ids.size(); ++b) source_->read(ids[b], records[b]);
       // Batch-wise padding prefers zeros of genes expressed elsewhere in the
       // batch, so every cell of the batch is read before any is transformed.
@@ -231,12 +233,14 @@ void Loader::work(int64_t worker) {
           batch_genes.insert_expressed(rec.genes.data(), rec.values.data(), rec.genes.size());
         ctx.batch = &batch_genes;
       }
-      for (size_t b = 0; b < ids.size(); ++b) {
+      for (size_t k = 0; k < n * views; ++k) {
+        const size_t b = k % n;
         CellRecord& rec = records[b];
-        Rng rng = cell_rng(static_cast<uint64_t>(cfg_.seed), epoch, rec.cell_index);
+        Rng rng = k < n ? cell_rng(static_cast<uint64_t>(cfg_.seed), epoch, rec.cell_index)
+                        : Rng(static_cast<uint64_t>(cfg_.seed), cell_stream(rec.cell_index, epoch, stream_purpose::kView));
         ctx.measured = source_->measured_genes(ids[b]);
         pipeline_->apply(rec, rng, ws, out, ctx);
-        TransformedCell& tc = cells[b];
+        TransformedCell& tc = cells[k];
         tc.cell_index = rec.cell_index;
         tc.genes.swap(out.genes);
         if (continuous) tc.expr_values.swap(out.values);
@@ -247,7 +251,7 @@ void Loader::work(int64_t worker) {
         tc.depth_t = out.depth_t;
         tc.raw = &rec;
         split_label_words(rec.labels.data(), labels_, tc.class_labels, tc.multilabel, tc.regression);
-        ptrs[b] = &tc;
+        ptrs[k] = &tc;
       }
       Batch batch;
       {
@@ -258,6 +262,7 @@ void Loader::work(int64_t worker) {
         }
       }
       collator_->collate(ptrs.data(), ptrs.size(), epoch, batch);
+      batch.views = cfg_.views;
       {
         std::lock_guard<std::mutex> lock(sh.mu);
         sh.ready.emplace(g, std::move(batch));

@@ -220,12 +220,22 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
                           dict, cfg.label_columns, path);
     CellRecordBuilder builder(mapping);
     int64_t written = 0;
+    bool checked_counts = false;  // the first chunk read tells (io::counts_problem)
     for (int64_t b = 0; b < n_obs; b += cfg.chunk_rows) {
       const int64_t e = std::min(n_obs, b + cfg.chunk_rows);
       bool any = false;
       for (int64_t r = b; r < e && !any; ++r) any = keep_rows[static_cast<size_t>(r)] != 0;
       if (!any) continue;
       const io::CsrMatrix X = reader->read_matrix(cfg.matrix, b, e);
+      if (!checked_counts) {
+        checked_counts = true;
+        const std::string why = io::counts_problem(X, 1000000, b);
+        if (!why.empty())
+          spdlog::warn("{} {} does not look like raw counts ({}), yet {} treats it as counts: it would be normalised "
+                       "and log-transformed again. Point data.matrix at the raw counts (e.g. layers/counts or raw/X); "
+                       "if the values are already normalised, set transforms.normalize.enabled=false",
+                       path, cfg.matrix, why, cfg.counts_consumer);
+      }
       for (int64_t r = b; r < e; ++r) {
         if (!keep_rows[static_cast<size_t>(r)]) continue;
         builder.build(X, r - b, r, record);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "bmfm/data/batch.h"
+#include "bmfm/data/loader.h"
 
 namespace bmfm::data {
 
@@ -33,6 +34,14 @@ std::string wced_problem(const WcedConfig& c, std::string& key) {
     key = "n_zeros";
     return fmt::format("n_zeros applies to zeros: sampled only, got {} with zeros: {}", c.n_zeros, c.zeros);
   }
+  if (c.bias_init != "zero" && c.bias_init != "data") {
+    key = "bias_init";
+    return fmt::format("'{}' is not one of: zero, data", c.bias_init);
+  }
+  if (c.bias_init_cells < 1) {
+    key = "bias_init_cells";
+    return fmt::format("must be >= 1, got {}", c.bias_init_cells);
+  }
   if (!(c.target_sum > 0) || !std::isfinite(c.target_sum)) {
     key = "target_sum";
     return fmt::format("must be a positive number, got {}", c.target_sum);
@@ -50,6 +59,9 @@ const config::Schema<WcedConfig>& wced_schema() {
           .field("zeros", &W::zeros, "none | all | sampled: vocabulary genes absent from the cell exposed as zeros")
           .field("n_zeros", &W::n_zeros, "sampled: exposed non-input zeros per cell")
           .field("target_sum", &W::target_sum, "targets are log1p(x / total * target_sum) of the raw record")
+          .field("bias_init", &W::bias_init,
+                 "zero | data: start the decoder's per-gene outputs at the training cells' gene means")
+          .field("bias_init_cells", &W::bias_init_cells, "cells sampled for bias_init: data")
           .check([](const W& w, const config::Config& cfg, const std::string& prefix) {
             std::string key;
             const std::string why = wced_problem(w, key);
@@ -170,6 +182,58 @@ WcedCounts WcedTargets::build(const CellRecord& raw, const int32_t* input_genes,
     }
   }
   return counts;
+}
+
+WcedGeneStats wced_gene_stats(const CellSource& source, const Vocab& vocab, const WcedConfig& config,
+                              int64_t max_cells) {
+  const int64_t V = vocab.n_genes(), n_special = vocab.n_special();
+  const int64_t n = std::min(source.n_cells(), std::max<int64_t>(max_cells, 1));
+  std::vector<double> sum(static_cast<size_t>(V), 0.0), p_target_zero(static_cast<size_t>(V), 0.0);
+  std::vector<int64_t> expressed(static_cast<size_t>(V), 0);
+  double all_sum = 0;
+  int64_t all_n = 0;
+  CellRecord rec;
+  std::vector<uint8_t> here(static_cast<size_t>(V));
+  for (int64_t i = 0; i < n; ++i) {
+    source.read(n == source.n_cells() ? i : i * source.n_cells() / n, rec);
+    double total = 0;
+    for (float x : rec.values) total += x;
+    const double scale = total > 0 ? config.target_sum / total : 0.0;
+    std::fill(here.begin(), here.end(), uint8_t{0});
+    int64_t n_expr = 0;
+    for (size_t k = 0; k < rec.genes.size(); ++k) {
+      const int64_t j = rec.genes[k] - n_special;
+      if (j < 0 || j >= V || !(rec.values[k] > 0)) continue;
+      const double y = std::log1p(static_cast<double>(rec.values[k]) * scale);
+      sum[static_cast<size_t>(j)] += y;
+      ++expressed[static_cast<size_t>(j)];
+      here[static_cast<size_t>(j)] = 1;
+      all_sum += y;
+      ++all_n;
+      ++n_expr;
+    }
+    // Probability that an absent gene of this cell is exposed as a zero target.
+    const double q = config.zeros == "all" ? 1.0
+                     : config.zeros == "sampled"
+                         ? std::min(1.0, static_cast<double>(config.n_zeros) / std::max<double>(1.0, static_cast<double>(V - n_expr)))
+                         : 0.0;
+    for (int64_t j = 0; j < V; ++j)
+      if (!here[static_cast<size_t>(j)]) p_target_zero[static_cast<size_t>(j)] += q;
+  }
+  WcedGeneStats s;
+  s.n_cells = n;
+  s.value_mean.resize(static_cast<size_t>(V));
+  s.zero_logit.resize(static_cast<size_t>(V));
+  const double global = all_n > 0 ? all_sum / static_cast<double>(all_n) : 0.0;
+  for (int64_t j = 0; j < V; ++j) {
+    const auto e = static_cast<double>(expressed[static_cast<size_t>(j)]);
+    s.value_mean[static_cast<size_t>(j)] = static_cast<float>(e > 0 ? sum[static_cast<size_t>(j)] / e : global);
+    // Log-odds of "zero" among the cells where the gene is a target, with half
+    // a count of smoothing on each side so unseen genes stay finite.
+    const double z = p_target_zero[static_cast<size_t>(j)] + 0.5, nz = e + 0.5;
+    s.zero_logit[static_cast<size_t>(j)] = static_cast<float>(std::clamp(std::log(z / nz), -8.0, 8.0));
+  }
+  return s;
 }
 
 }  // namespace bmfm::data

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "bmfm/config/error.h"
 #include "bmfm/data/qc.h"
@@ -102,7 +103,10 @@ DatasetResult run_zero_shot(const DatasetSpec& spec, const ZeroShotOptions& opts
     res.n_vars = reader->n_vars();
     const io::DataFrame obs = reader->read_obs();
     std::vector<int32_t> labels = column_codes(obs.at(spec.label_key), res.label_names);
-    std::vector<int32_t> batches = column_codes(obs.at(spec.batch_key), res.batch_names);
+    // No batch key: one batch (the batch metrics then say nothing).
+    std::vector<int32_t> batches(static_cast<size_t>(res.n_obs), 0);
+    if (spec.batch_key.empty()) res.batch_names = {"all"};
+    else batches = column_codes(obs.at(spec.batch_key), res.batch_names);
     for (int64_t i = 0; i < res.n_obs; ++i) {
       if (labels[static_cast<size_t>(i)] < 0 || batches[static_cast<size_t>(i)] < 0) continue;
       kept.push_back(i);
@@ -155,6 +159,9 @@ DatasetResult run_zero_shot(const DatasetSpec& spec, const ZeroShotOptions& opts
       }
       mr.embed_seconds = seconds_since(t0);
       note(method, "metrics");
+      mr.health = embedding_health(EmbeddingView{X.data(), static_cast<int64_t>(kept.size()), mr.n_dims});
+      if (!mr.health.collapse.empty())
+        spdlog::warn("{} / {}: the embedding looks collapsed: {}", spec.name, method, mr.health.collapse);
       mr.metrics = scib_metrics(EmbeddingView{X.data(), static_cast<int64_t>(kept.size()), mr.n_dims}, res.labels,
                                 res.batches, scib);
       if (opts.umap) {

@@ -72,6 +72,16 @@ std::string annotation_cell(const DatasetResult& d, const std::string& method, b
             : with_ci(a->test.accuracy, a->test.accuracy_lo, a->test.accuracy_hi, a->intervals);
 }
 
+// "7.31 / 0.52" (effective rank / spread), with "collapsed" appended when flagged.
+std::string health_cell(const DatasetResult& d, const std::string& method) {
+  if (!d.error.empty()) return "error";
+  const MethodResult* m = find_method(d, method);
+  if (!m) return "";
+  if (!m->error.empty()) return "error";
+  return fmt::format("{:.2f} / {:.3g}{}", m->health.participation_ratio, m->health.spread,
+                     m->health.collapse.empty() ? "" : " collapsed");
+}
+
 }  // namespace
 
 std::string results_json(const std::vector<DatasetResult>& results, const ZeroShotOptions& opts) {
@@ -93,6 +103,13 @@ std::string results_json(const std::vector<DatasetResult>& results, const ZeroSh
         jm["error"] = m.error;
       else
         jm["metrics"] = m.metrics;
+      if (m.error.empty())
+        jm["health"] = {{"mean_std", m.health.mean_std},
+                        {"spread", m.health.spread},
+                        {"participation_ratio", m.health.participation_ratio},
+                        {"mean_cosine", m.health.mean_cosine},
+                        {"mean_cosine_centred", m.health.mean_cosine_centred},
+                        {"collapse", m.health.collapse}};
       jd["methods"].push_back(jm);
     }
     if (!d.annotation.empty()) {
@@ -140,6 +157,20 @@ std::string results_markdown(const std::vector<DatasetResult>& results) {
     for (const auto& d : results) {
       o << "| " << d.spec.name << " |";
       for (const auto& m : methods) o << " " << cell(d, m, metric.field) << " |";
+      o << "\n";
+    }
+    o << "\n";
+  }
+  if (!methods.empty()) {
+    o << "## Embedding health\n\neffective rank (participation ratio of the covariance) / spread (between-cell std "
+         "over the norm of the mean vector); a collapsed embedding is marked.\n\n| dataset |";
+    for (const auto& m : methods) o << " " << m << " |";
+    o << "\n|---|";
+    for (size_t i = 0; i < methods.size(); ++i) o << "---|";
+    o << "\n";
+    for (const auto& d : results) {
+      o << "| " << d.spec.name << " |";
+      for (const auto& m : methods) o << " " << health_cell(d, m) << " |";
       o << "\n";
     }
     o << "\n";
@@ -204,7 +235,7 @@ std::string report_html(const std::vector<DatasetResult>& results, const ZeroSho
   if (!methods.empty()) {
   o << "<table><tr><th>dataset</th><th>method</th>";
   for (const auto& metric : kMetrics) o << "<th>" << metric.name << "</th>";
-  o << "<th>dims</th><th>seconds</th></tr>\n";
+  o << "<th>effective rank / spread</th><th>dims</th><th>seconds</th></tr>\n";
   for (const auto& d : results) {
     for (const auto& m : methods) {
       const MethodResult* mr = find_method(d, m);
@@ -215,9 +246,11 @@ std::string report_html(const std::vector<DatasetResult>& results, const ZeroSho
         o << (c == "error" ? "<td class=\"err\">" : "<td>") << c << "</td>";
       }
       if (mr && mr->error.empty() && d.error.empty())
-        o << fmt::format("<td>{}</td><td>{:.1f}</td>", mr->n_dims, mr->embed_seconds + mr->metrics.times.total_s);
+        o << fmt::format("<td{}>{}</td><td>{}</td><td>{:.1f}</td>",
+                         mr->health.collapse.empty() ? "" : " class=\"err\" title=\"" + html_escape(mr->health.collapse) + "\"",
+                         health_cell(d, m), mr->n_dims, mr->embed_seconds + mr->metrics.times.total_s);
       else
-        o << "<td></td><td></td>";
+        o << "<td></td><td></td><td></td>";
       o << "</tr>\n";
       if (!d.error.empty()) break;
     }

@@ -1,6 +1,7 @@
 // Shape checks and accessors of the plain AnnData containers.
 #include "bmfm/io/anndata.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -51,6 +52,29 @@ void require_counts(const CsrMatrix& X, const std::string& what, int64_t row_off
           what, row_offset + r, X.indices[static_cast<size_t>(k)], v, why));
     }
   }
+}
+
+std::string counts_problem(const CsrMatrix& X, int64_t max_values, int64_t row_offset) {
+  int64_t seen = 0;
+  float vmax = 0;
+  std::string first;
+  for (int64_t r = 0; r < X.n_rows && seen < max_values; ++r)
+    for (int64_t k = X.indptr[static_cast<size_t>(r)]; k < X.indptr[static_cast<size_t>(r) + 1] && seen < max_values;
+         ++k, ++seen) {
+      const float v = X.data[static_cast<size_t>(k)];
+      if (std::isfinite(v)) vmax = std::max(vmax, v);
+      if (!first.empty()) continue;
+      const char* why = std::isnan(v) ? "NaN" : !std::isfinite(v) ? "infinite" : v < 0 ? "negative"
+                        : v != std::floor(v)                      ? "not an integer"
+                                                                  : nullptr;
+      if (why)
+        first = fmt::format("cell row {}, gene column {} holds {} ({})", row_offset + r,
+                            X.indices[static_cast<size_t>(k)], v, why);
+    }
+  if (first.empty()) return "";
+  const std::string range = vmax < 30 ? fmt::format("; the largest value is {:.3g}, as in log-normalised data", vmax)
+                                      : fmt::format("; the largest value is {:.4g}", vmax);
+  return first + range;
 }
 
 int64_t Column::size() const {

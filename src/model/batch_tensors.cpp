@@ -32,10 +32,12 @@ BatchTensors to_tensors(const data::Batch& b, at::Device device) {
   t.B = b.B;
   t.L = b.L;
   t.V = b.V;
+  t.views = b.views;
   const int64_t BL = b.B * b.L;
   auto dev = [&](at::Tensor x) { return device.is_cpu() ? x : x.to(device, /*non_blocking=*/true); };
 
   t.gene_ids = dev(to_long(b.gene_ids, {b.B, b.L}));
+  if (!b.gene_mask.empty()) t.gene_mask = dev(host(b.gene_mask, {b.B, b.L}, at::kByte).to(at::kFloat));
   // No padding in the batch (common with padding=longest and long cells):
   // no mask, which saves an add over every (B, h, L, L) score tensor.
   bool padded = false;

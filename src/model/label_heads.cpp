@@ -1,5 +1,7 @@
 #include "bmfm/model/label_heads.h"
 
+#include "bmfm/model/pooling.h"
+
 #include <set>
 #include <stdexcept>
 
@@ -64,12 +66,7 @@ LabelHeadsImpl::LabelHeadsImpl(int64_t H, double dropout, std::string pooling, i
 }
 
 at::Tensor LabelHeadsImpl::pooled(const at::Tensor& h, const BatchTensors& b) {
-  if (pooling_ == "mean") {
-    // Real tokens are where the additive mask is 0 (no mask: all real).
-    at::Tensor real = b.attn_mask.defined() ? b.attn_mask.view({b.B, b.L}).eq(0).to(h.scalar_type())
-                                            : at::ones({b.B, b.L}, h.options());
-    return (h * real.unsqueeze(-1)).sum(1) / real.sum(1, true).clamp_min(1);
-  }
+  if (pooling_ == "mean") return pool_cells(h, b, "mean");
   at::Tensor cls = h.select(1, 0);
   return pooling_ == "pooler" ? at::tanh(pooler_->forward(cls)) : cls;
 }

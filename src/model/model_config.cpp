@@ -31,6 +31,9 @@ const config::Schema<ModelConfig>& model_schema() {
           .field("init_std", &M::init_std, "std of the normal init of Linear / Embedding weights")
           .field("position_embedding", &M::position_embedding, "none | absolute")
           .field("attention", &M::attention, "auto | sdpa | explicit")
+          .field("norm", &M::norm, "post (BERT) | pre: LayerNorm after or before each sublayer")
+          .field("cell_pooling", &M::cell_pooling,
+                 "cell representation for WCED and embed: cls | mean (over gene positions)")
           .field("label_pooling", &M::label_pooling, "multitask label heads read: cls | mean | pooler")
           .field("label_head_layers", &M::label_head_layers, "multitask label heads: 1 (linear) | 2 (dense, GELU, dropout, linear)")
           .section("gene_embedding", &M::gene_embedding, gene, "gene token embedding")
@@ -49,6 +52,8 @@ const config::Schema<ModelConfig>& model_schema() {
             config::require_one_of(cfg, p + "position_embedding", m.position_embedding, {"none", "absolute"});
             config::require_one_of(cfg, p + "attention", m.attention, {"auto", "sdpa", "explicit"});
             config::require_one_of(cfg, p + "label_pooling", m.label_pooling, {"cls", "mean", "pooler"});
+            config::require_one_of(cfg, p + "norm", m.norm, {"post", "pre"});
+            config::require_one_of(cfg, p + "cell_pooling", m.cell_pooling, {"cls", "mean"});
             if (m.label_head_layers != 1 && m.label_head_layers != 2) fail(cfg, p + "label_head_layers", "1 or 2");
             const auto& e = m.expression_encoder;
             config::require_one_of(cfg, p + "expression_encoder.kind", e.kind, {"mlp", "periodic"});

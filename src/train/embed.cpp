@@ -10,7 +10,9 @@
 #include "bmfm/data/gene_mapping.h"
 #include "bmfm/data/loader.h"
 #include "bmfm/io/h5ad.h"
+#include "bmfm/eval/embedding_health.h"
 #include "bmfm/model/compat.h"
+#include "bmfm/model/pooling.h"
 #include "bmfm/train/progress.h"
 #include "bmfm/train/trainer.h"
 
@@ -24,7 +26,8 @@ const config::Schema<EmbedConfig>& embed_schema() {
           .field("input", &E::input, "h5ad with the cells to embed")
           .field("gene_column", &E::gene_column, "var column with gene ids; '' = var index")
           .field("matrix", &E::matrix, "raw counts: X or layers/<name>")
-          .field("pooling", &E::pooling, "cls | mean; several are concatenated in order")
+          .field("pooling", &E::pooling,
+                 "auto (the checkpoint's model.cell_pooling) | cls | mean; several are concatenated in order")
           .field("batch_size", &E::batch_size, "cells per forward pass")
           .field("loader_threads", &E::loader_threads, "threads building batches")
           .field("precision", &E::precision, "auto (bf16 where supported) | fp32 | bf16")
@@ -38,7 +41,7 @@ const config::Schema<EmbedConfig>& embed_schema() {
             if (e.input.empty()) config::fail(cfg, p + "input", "required (--input FILE.h5ad)");
             if (e.pooling.empty()) config::fail(cfg, p + "pooling", "needs at least one of cls, mean");
             for (size_t i = 0; i < e.pooling.size(); ++i)
-              config::require_one_of(cfg, fmt::format("{}pooling[{}]", p, i), e.pooling[i], {"cls", "mean"});
+              config::require_one_of(cfg, fmt::format("{}pooling[{}]", p, i), e.pooling[i], {"auto", "cls", "mean"});
             if (e.batch_size < 1) config::fail(cfg, p + "batch_size", "must be >= 1");
             if (e.loader_threads < 1) config::fail(cfg, p + "loader_threads", "must be >= 1");
             config::require_one_of(cfg, p + "precision", e.precision, {"auto", "fp32", "bf16"});
@@ -53,6 +56,10 @@ data::TransformConfig inference_transforms(const PretrainConfig& pc) {
   data::TransformConfig t = pc.transforms;
   if (t.max_length == 0) t.max_length = pc.tokenizer.max_length - 2;
   t.dropout.mode = "none";
+  // A random order only decides which genes survive truncation in training;
+  // at inference it would give two copies of a cell two embeddings. Keep the
+  // highest-expressed genes instead, deterministically.
+  if (t.order.mode == "random") t.order.mode = "expression";
   if (t.zero_padding.mode == "batch_wise" || t.zero_padding.mode == "interleaved") t.zero_padding.mode = "random";
   if (t.rda.mode == "downsample") t.rda.mode = "equal";  // no thinning: [S] = [T] = the cell's depth
   return t;
@@ -110,10 +117,16 @@ Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
   out.values.data.assign(static_cast<size_t>(n * D), 0.f);
   out.cell_ids = obs.index;
 
+  // auto: the representation the checkpoint's objective trained (model.cell_pooling).
+  std::vector<std::string> pooling = cfg.pooling;
+  for (auto& p : pooling)
+    if (p == "auto") p = m.config.model.cell_pooling;
+  out.pooling = pooling;
+
   model::PretrainModel net = m.model;  // the holder shares the module; forward is not const
   net->eval();
   torch::NoGradGuard no_grad;
-  ProgressBar bar("embed", n);
+  ProgressBar bar("embed", n, cfg.progress ? stderr : nullptr);
   data::Batch batch;
   for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
     loader.next(batch);
@@ -125,14 +138,7 @@ Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
     }
     hidden = hidden.to(at::kFloat);
     std::vector<at::Tensor> parts;
-    for (const auto& p : cfg.pooling) {
-      if (p == "cls") {
-        parts.push_back(hidden.select(1, 0));
-      } else {
-        at::Tensor mask = at::from_blob(batch.pad_mask.data(), {batch.B, batch.L}, at::kByte).to(device).to(at::kFloat);
-        parts.push_back((hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, true).clamp_min(1));
-      }
-    }
+    for (const auto& p : pooling) parts.push_back(model::pool_cells(hidden, bt, p));
     at::Tensor pooled = at::cat(parts, 1).to(at::kCPU).contiguous();
     const float* src = pooled.data_ptr<float>();
     for (int64_t r = 0; r < batch.B; ++r)
@@ -141,6 +147,7 @@ Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
   }
   bar.finish();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.health = eval::embedding_health({out.values.data.data(), out.values.n_rows, out.values.n_cols});
   return out;
 }
 

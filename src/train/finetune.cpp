@@ -484,7 +484,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   data::Loader loader(train, *pipeline_, *collator_, dict_.layout(), lc);
   TrainerConfig sched = cfg_.trainer;
   const int64_t per_epoch = loader.batches_per_epoch();
-  sched.max_steps = cfg_.trainer.max_steps > 0 ? cfg_.trainer.max_steps : cfg_.trainer.max_epochs * per_epoch;
+  sched.max_steps = total_steps(cfg_.trainer, per_epoch);
   const int64_t epochs = (sched.max_steps + per_epoch - 1) / per_epoch;
   const bool maximize = cfg_.trainer.early_stopping.mode == "max";
   double best = std::numeric_limits<double>::quiet_NaN();
@@ -510,7 +510,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
       if (!std::isfinite(l)) throw std::runtime_error(fmt::format("finetune: loss is {} at step {}; lower trainer.lr", l, step));
       train_loss += l;
       opt.clip_grad_norm(cfg_.trainer.clip_grad_norm);
-      opt.step(learning_rate(sched, step));
+      opt.step(learning_rate(sched, step, sched.max_steps));
       bar.advance(1, fmt::format("epoch {} loss {:.4f}", epoch + 1, train_loss / static_cast<double>(batches + 1)));
     }
     result.epochs = epoch + 1;

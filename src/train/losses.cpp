@@ -1,5 +1,9 @@
 #include "bmfm/train/losses.h"
 
+#include <limits>
+#include <stdexcept>
+#include <string>
+
 namespace bmfm::train {
 namespace {
 
@@ -62,6 +66,21 @@ at::Tensor masked_mse(const at::Tensor& pred, const at::Tensor& target, const at
   // Missing targets may hold any number (NaN, -100): select, do not multiply by 0.
   at::Tensor t = at::where(mask, target, at::zeros_like(target));
   return masked_mean((pred.to(at::kFloat) - t).pow(2), mask);
+}
+
+at::Tensor info_nce(const at::Tensor& z, double temperature) {
+  const int64_t n2 = z.size(0), n = n2 / 2;
+  if (n2 < 2 || n2 % 2 != 0)
+    throw std::invalid_argument("info_nce: needs an even number >= 2 of rows (two views per cell), got " +
+                                std::to_string(n2));
+  at::Tensor u = z.to(at::kFloat);
+  u = u / u.norm(2, 1, true).clamp_min(1e-8);
+  at::Tensor sim = at::matmul(u, u.t()) / temperature;
+  // A row is never its own negative.
+  sim = sim.masked_fill(at::eye(n2, sim.options().dtype(at::kBool)), -std::numeric_limits<float>::infinity());
+  at::Tensor idx = at::arange(n2, sim.options().dtype(at::kLong));
+  at::Tensor positive = at::where(idx.lt(n), idx + n, idx - n);
+  return cross_entropy(sim, positive);
 }
 
 }  // namespace bmfm::train

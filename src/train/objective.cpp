@@ -83,6 +83,9 @@ model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConf
     } else if (l.field == "wced") {
       if (!c.wced.enabled) bad("needs wced.enabled: true");
       s.wced_width = vocab.n_genes();
+    } else if (l.field == "contrastive") {
+      if (s.contrastive_dim > 0) bad("a second contrastive term (one projection head)");
+      s.contrastive_dim = l.projection_dim;
     } else if (l.field == "label" && labels) {
       try {
         s.labels.push_back(label_head_spec(*labels, l));
@@ -96,8 +99,29 @@ model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConf
   return s;
 }
 
+at::Tensor contrastive_loss(const at::Tensor& projection, double temperature, const ViewGather& gather) {
+  const int64_t B = projection.size(0);
+  if (B % 2 != 0)
+    throw std::logic_error("contrastive loss: the batch must hold two views of each cell (rows i and i + B/2)");
+  if (!gather) return info_nce(projection, temperature);
+  // Every rank scores all ranks' cells: its own rows carry gradients, the
+  // others' are constants. The full loss's gradient is the sum over ranks of
+  // these partial ones, and the trainer averages gradients over W ranks, so
+  // the backward pass sees W x the loss while the logged value stays the loss.
+  int64_t world = 1;
+  const at::Tensor all = gather(projection, world);  // (W B, D): rank r's view-1 rows, then its view-2 rows
+  const int64_t n = B / 2;
+  std::vector<at::Tensor> v1, v2;
+  for (int64_t r = 0; r < world; ++r) {
+    v1.push_back(all.narrow(0, r * B, n));
+    v2.push_back(all.narrow(0, r * B + n, n));
+  }
+  const at::Tensor loss = info_nce(at::cat({at::cat(v1), at::cat(v2)}), temperature);
+  return loss.detach() + static_cast<double>(world) * (loss - loss.detach());
+}
+
 LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelShape& shape,
-                            const model::ModelOutputs& out, const model::BatchTensors& b) {
+                            const model::ModelOutputs& out, const model::BatchTensors& b, const ViewGather& gather) {
   LossTerms r;
   double wsum = 0;
   size_t head = 0;  // label heads are in label-loss order (model_shape)
@@ -118,6 +142,11 @@ LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::
       } else {
         v = masked_mse(y, b.regression.select(1, h.offset), b.regression_mask.select(1, h.offset));
       }
+    } else if (l.field == "contrastive") {
+      if (b.views != 2)
+        throw std::logic_error("contrastive loss: the batch holds one view of each cell; the loader must make two "
+                               "(LoaderConfig::views = 2, set by PretrainData::loader_config)");
+      v = contrastive_loss(out.projection, l.temperature, gather);
     } else if (l.field == "genes") {
       v = cross_entropy(out.gene_logits, b.gene_labels, l.label_smoothing);
     } else if (l.field == "expressions") {

@@ -21,6 +21,8 @@ data::LoaderConfig PretrainData::loader_config(const PretrainConfig& cfg, bool t
   lc.seed = cfg.seed;
   lc.rank = rank;  // rank r takes positions r, r + W, ... of each epoch's order (loader.h)
   lc.world_size = world_size;
+  for (const auto& l : cfg.losses)
+    if (l.field == "contrastive") lc.views = 2;  // two augmented views of every cell
   return lc;
 }
 
@@ -51,6 +53,10 @@ PretrainData open_pretrain_data(const PretrainConfig& cfg, const std::string& ou
       pc.matrix = cfg.data.matrix;
       pc.label_columns = cfg.data.label_columns;
       pc.seed = cfg.seed;
+      pc.counts_consumer = cfg.transforms.normalize.enabled ? "pretraining (transforms.normalize)"
+                           : cfg.collator().wced.enabled    ? "pretraining (WCED targets are log1p of normalised counts)"
+                           : cfg.transforms.rda.mode != "none" ? "pretraining (RDA down-samples counts)"
+                                                               : "the corpus (it stores raw counts)";
       const auto stats = data::prepare_corpus(pc);
       spdlog::info("data: prepared {} cells from {} input(s) into {}", stats.n_written, pc.inputs.size(), dir);
     }

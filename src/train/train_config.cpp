@@ -1,5 +1,6 @@
 #include "bmfm/train/train_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -10,18 +11,25 @@ const config::Schema<LossConfig>& loss_schema() {
   using L = LossConfig;
   static const auto schema =
       config::Schema<L>("loss")
-          .field("field", &L::field, "genes | expressions | wced | label")
+          .field("field", &L::field, "genes | expressions | wced | label | contrastive")
           .field("kind", &L::kind,
                  "genes: ce; expressions: ce | token_value | mse | is_zero_bce; wced: mse | is_zero_bce; "
-                 "label: ce | focal | bce | mse")
+                 "label: ce | focal | bce | mse; contrastive: info_nce")
           .field("set", &L::set, "wced: input | non_input | all genes of the cell")
           .field("label", &L::label, "field label: the obs column (listed in data.label_columns)")
           .field("weight", &L::weight, "weight w_i in sum(w_i L_i) / sum(w_i)")
           .field("label_smoothing", &L::label_smoothing, "ce only")
           .field("focal_gamma", &L::focal_gamma, "focal only: gamma")
           .field("grl_alpha", &L::grl_alpha, "field label: gradient reversal strength in front of the head; 0 = off")
+          .field("temperature", &L::temperature, "contrastive: softmax temperature of the cosine similarities")
+          .field("projection_dim", &L::projection_dim, "contrastive: projection head output width")
           .check([](const L& l, const config::Config& cfg, const std::string& p) {
-            config::require_one_of(cfg, p + "field", l.field, {"genes", "expressions", "wced", "label"});
+            config::require_one_of(cfg, p + "field", l.field, {"genes", "expressions", "wced", "label", "contrastive"});
+            if (l.field == "contrastive") {
+              config::require_one_of(cfg, p + "kind", l.kind, {"info_nce"});
+              if (!(l.temperature > 0)) config::fail(cfg, p + "temperature", "must be positive");
+              if (l.projection_dim < 1) config::fail(cfg, p + "projection_dim", "must be >= 1");
+            }
             if (l.field == "label") {
               if (l.label.empty()) config::fail(cfg, p + "label", "field label needs the obs column, e.g. label: cell_type");
               config::require_one_of(cfg, p + "kind", l.kind, {"ce", "focal", "bce", "mse"});
@@ -62,6 +70,21 @@ const config::Schema<TrainerConfig>& trainer_schema() {
       .field("patience", &EarlyStoppingConfig::patience, "validations without improvement before stopping; 0 = off")
       .field("min_delta", &EarlyStoppingConfig::min_delta, "smallest change that counts as improvement")
       .field("mode", &EarlyStoppingConfig::mode, "min | max");
+  static const auto probe = config::Schema<ProbeConfig>("probe")
+      .field("input", &ProbeConfig::input, "labelled h5ad (raw counts) embedded and scored during training; '' = off")
+      .field("label_key", &ProbeConfig::label_key, "obs column with the cell labels")
+      .field("batch_key", &ProbeConfig::batch_key, "obs column with batches; '' = one batch")
+      .field("gene_column", &ProbeConfig::gene_column, "var column with gene ids; '' = var index")
+      .field("matrix", &ProbeConfig::matrix, "raw counts: X or layers/<name>")
+      .field("pooling", &ProbeConfig::pooling, "auto (model.cell_pooling) | cls | mean")
+      .field("every", &ProbeConfig::every, "steps between probes (also after the last step)")
+      .field("batch_size", &ProbeConfig::batch_size, "cells per forward pass")
+      .check([](const ProbeConfig& pr, const config::Config& cfg, const std::string& p) {
+        if (pr.every < 1) config::fail(cfg, p + "every", "must be >= 1");
+        if (pr.batch_size < 1) config::fail(cfg, p + "batch_size", "must be >= 1");
+        config::require_one_of(cfg, p + "pooling", pr.pooling, {"auto", "cls", "mean"});
+        if (!pr.input.empty() && pr.label_key.empty()) config::fail(cfg, p + "label_key", "needed with probe.input");
+      });
   static const auto schema =
       config::Schema<T>("trainer")
           .field("max_steps", &T::max_steps, "optimizer steps; 0 = until max_epochs")
@@ -84,6 +107,7 @@ const config::Schema<TrainerConfig>& trainer_schema() {
           .field("keep_checkpoints", &T::keep_checkpoints, "step checkpoints kept")
           .field("on_nan", &T::on_nan, "non-finite loss: stop | skip")
           .section("early_stopping", &T::early_stopping, es, "stop when a validation metric stops improving")
+          .section("probe", &T::probe, probe, "embed and score a labelled file during training")
           .check([](const T& t, const config::Config& cfg, const std::string& p) {
             if (t.max_steps < 0) fail(cfg, p + "max_steps", "must be >= 0");
             if (t.max_epochs < 0) fail(cfg, p + "max_epochs", "must be >= 0");
@@ -111,13 +135,17 @@ const config::Schema<TrainerConfig>& trainer_schema() {
   return schema;
 }
 
-double learning_rate(const TrainerConfig& c, int64_t step) {
+int64_t total_steps(const TrainerConfig& c, int64_t steps_per_epoch) {
+  return c.max_steps > 0 ? c.max_steps : c.max_epochs * std::max<int64_t>(1, steps_per_epoch);
+}
+
+double learning_rate(const TrainerConfig& c, int64_t step, int64_t total) {
   // The formulas of Hugging Face's get_{linear,cosine}_schedule_with_warmup
   // (which the reference framework uses), plus an optional floor.
   if (step < c.warmup_steps) return c.lr * static_cast<double>(step) / static_cast<double>(c.warmup_steps);
-  if (c.schedule == "constant" || c.max_steps <= c.warmup_steps) return c.lr;
+  if (c.schedule == "constant" || total <= c.warmup_steps) return c.lr;
   const double t = std::min(1.0, static_cast<double>(step - c.warmup_steps) /
-                                     static_cast<double>(c.max_steps - c.warmup_steps));
+                                     static_cast<double>(total - c.warmup_steps));
   const double lo = c.min_lr_ratio;
   const double f = c.schedule == "linear" ? 1.0 - t : 0.5 * (1.0 + std::cos(M_PI * t));
   return c.lr * (lo + (1.0 - lo) * f);

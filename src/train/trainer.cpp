@@ -20,6 +20,10 @@
 #include "bmfm/model/runtime.h"
 #include "bmfm/train/adamw.h"
 #include "bmfm/train/checkpoint.h"
+#include "bmfm/train/checkpoint_model.h"
+#include "bmfm/train/embed.h"
+#include "bmfm/eval/benchmark.h"
+#include "bmfm/eval/embedding_health.h"
 #include "bmfm/train/metric_log.h"
 #include "bmfm/train/progress.h"
 #include "bmfm/train/tensorboard.h"
@@ -66,17 +70,23 @@ model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& 
     m = model::PretrainModel(cfg.model, shape, gene_dim);
   }
   if (!ge.file.empty()) m->bert()->embeddings()->init_gene_rows(aligned.values, aligned.covered, ge.freeze_covered);
+  if (shape.wced_width > 0 && cfg.wced.bias_init == "data") {
+    const data::WcedGeneStats stats = data::wced_gene_stats(*data.train, data.vocab(), cfg.wced, cfg.wced.bias_init_cells);
+    m->init_wced_bias(stats.value_mean, stats.zero_logit);
+    spdlog::info("model: WCED decoder starts at the per-gene means of {} training cells (wced.bias_init=data)",
+                 stats.n_cells);
+  }
   m->to(device);
   return m;
 }
 
 LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossConfig>& losses,
-                           const model::BatchTensors& batch, bool bf16, double scale) {
+                           const model::BatchTensors& batch, bool bf16, double scale, const ViewGather& gather) {
   LossTerms terms;
   {
     model::compat::AutocastGuard autocast(batch.gene_ids.device().type(), bf16);
     const model::ModelOutputs out = model->forward(batch);
-    terms = compute_objective(losses, model->shape(), out, batch);
+    terms = compute_objective(losses, model->shape(), out, batch, gather);
   }
   (terms.total * scale).backward();
   terms.total = terms.total.detach();
@@ -140,6 +150,27 @@ struct Progress {
   int64_t best_step = -1, bad_validations = 0;
 };
 
+// All ranks' (B, D) projections as (W B, D) in rank order: a sum all-reduce
+// of a zero buffer where each rank fills its own block (the projections are
+// small), then this rank's block replaced by its differentiable input.
+ViewGather rank_gather(ProcessGroup* pg) {
+  return [pg](const at::Tensor& local, int64_t& world) {
+    world = pg->world_size();
+    const int64_t B = local.size(0), r = pg->rank();
+    const auto sizes = pg->allreduce_sum({static_cast<double>(B)});
+    if (static_cast<int64_t>(sizes[0]) != world * B)
+      throw std::runtime_error(fmt::format("contrastive loss: rank {} has {} rows but the ranks hold {} in all; every "
+                                           "rank needs the same batch size", r, B, static_cast<int64_t>(sizes[0])));
+    at::Tensor buf = at::zeros({world, B, local.size(1)}, local.options().dtype(at::kFloat));
+    buf.select(0, r).copy_(local.detach());
+    pg->allreduce_mean({buf});
+    buf = buf * static_cast<double>(world);
+    std::vector<at::Tensor> blocks;
+    for (int64_t k = 0; k < world; ++k) blocks.push_back(k == r ? local.to(at::kFloat) : buf.select(0, k));
+    return at::cat(blocks);
+  };
+}
+
 class Run {
  public:
   Run(const PretrainConfig& cfg, PretrainData& data, std::string out_dir, std::string config_yaml, ProcessGroup* pg)
@@ -147,12 +178,15 @@ class Run {
         pg_(pg && pg->world_size() > 1 ? pg : nullptr), main_(!pg_ || pg_->is_main()),
         device_(rank_device(resolve_device(t_.device), pg_)), bf16_(use_bf16(t_.precision, device_)),
         model_(build_model(cfg, data, device_)),
-        opt_(*model_, {t_.betas[0], t_.betas[1], t_.eps, t_.weight_decay}) {}
+        opt_(*model_, {t_.betas[0], t_.betas[1], t_.eps, t_.weight_decay}) {
+    if (pg_) gather_ = rank_gather(pg_);
+  }
 
   PretrainResult run(const std::string& resume_dir);
 
  private:
   Values validate();
+  Values probe();
   void save(const std::string& name);
   void load(const std::string& dir);
   bool improved(double value) const;
@@ -177,7 +211,10 @@ class Run {
   std::unique_ptr<MetricLog> metrics_;
   std::unique_ptr<TensorBoardWriter> tb_;
   std::vector<std::string> step_checkpoints_;
+  ViewGather gather_;  // several ranks: contrastive negatives from all of them
+  std::unique_ptr<LoadedModel> probe_model_;  // the training model seen as a checkpoint (shares its weights)
 };
+
 
 void Run::log_values(int64_t step, const std::string& split, const Values& v) {
   if (!main_) return;
@@ -210,6 +247,67 @@ Values Run::validate() {
   }
   model_->train();
   return avg.take("val/", pg_);
+}
+
+Values Run::probe() {
+  const ProbeConfig& pc = t_.probe;
+  if (!probe_model_) {
+    probe_model_ = std::make_unique<LoadedModel>();
+    probe_model_->dir = out_;
+    probe_model_->config = cfg_;
+    probe_model_->vocab = data_.vocab();
+    probe_model_->model = model_;  // a holder: the same module, not a copy
+  }
+  probe_model_->step = p_.step;
+  eval::DatasetSpec spec;
+  spec.name = "probe";
+  spec.path = pc.input;
+  spec.label_key = pc.label_key;
+  spec.batch_key = pc.batch_key;
+  spec.gene_column = pc.gene_column;
+  spec.counts = pc.matrix;
+  eval::ZeroShotOptions zo;
+  zo.methods = {"checkpoint"};
+  zo.umap = false;
+  zo.seed = static_cast<uint64_t>(cfg_.seed);
+  const LoadedModel& m = *probe_model_;
+  const bool bf16 = bf16_;
+  zo.embed_checkpoint = [&m, &pc, bf16](const eval::DatasetSpec& s) {
+    EmbedConfig e;
+    e.input = s.path;
+    e.gene_column = s.gene_column;
+    e.matrix = s.counts;
+    e.pooling = {pc.pooling};
+    e.batch_size = pc.batch_size;
+    e.loader_threads = 1;
+    e.precision = bf16 ? "bf16" : "fp32";
+    e.progress = false;
+    return embed_cells(m, e).values;
+  };
+  const eval::DatasetResult r = eval::run_zero_shot(spec, zo, {});
+  model_->train();  // embed_cells switched it to eval mode
+  const std::string& error = !r.error.empty() ? r.error : r.methods.at(0).error;
+  if (!error.empty()) throw std::runtime_error(fmt::format("trainer.probe: {}: {}", pc.input, error));
+  const eval::MethodResult& mr = r.methods.at(0);
+  const eval::ScibMetrics& s = mr.metrics;
+  const eval::EmbeddingHealth& h = mr.health;
+  Values v{{"probe/NMI", s.nmi},
+           {"probe/ARI", s.ari},
+           {"probe/ASW_label", s.asw_label},
+           {"probe/AvgBio", s.avg_bio},
+           {"probe/effective_rank", h.participation_ratio},
+           {"probe/spread", h.spread},
+           {"probe/mean_std", h.mean_std},
+           {"probe/mean_cosine", h.mean_cosine}};
+  if (!pc.batch_key.empty()) {
+    v.emplace_back("probe/ASW_batch", s.asw_batch);
+    v.emplace_back("probe/graph_conn", s.graph_conn);
+  }
+  spdlog::info("step {}: probe NMI {:.3f} ARI {:.3f} ASW_label {:.3f}; {}", p_.step, s.nmi, s.ari, s.asw_label,
+               eval::health_summary(h));
+  if (!h.collapse.empty())
+    spdlog::warn("step {}: the probe embedding looks collapsed: {}", p_.step, h.collapse);
+  return v;
 }
 
 void Run::save(const std::string& name) {
@@ -314,7 +412,7 @@ PretrainResult Run::run(const std::string& resume_dir) {
   data::Loader loader(*data_.train, *data_.pipeline, *data_.collator, data_.label_layout(),
                       data_.loader_config(cfg_, /*train=*/true), p_.loader);
   const int64_t per_epoch_steps = std::max<int64_t>(1, loader.batches_per_epoch() / t_.grad_accum);
-  const int64_t max_steps = t_.max_steps > 0 ? t_.max_steps : t_.max_epochs * per_epoch_steps;
+  const int64_t max_steps = total_steps(t_, per_epoch_steps);
   spdlog::info("training: {} steps of {} x {} cells{} ({} batches per epoch{}), lr {} ({} warmup, {})", max_steps,
                t_.grad_accum, cfg_.data.batch_size, pg_ ? fmt::format(" x {} ranks", pg_->world_size()) : "",
                loader.batches_per_epoch(), pg_ ? " per rank" : "", t_.lr, t_.warmup_steps, t_.schedule);
@@ -339,7 +437,8 @@ PretrainResult Run::run(const std::string& resume_dir) {
       cells += batch.B;
       for (uint8_t m : batch.pad_mask) tokens += m;
       const model::BatchTensors bt = model::to_tensors(batch, device_);
-      LossTerms terms = forward_backward(model_, cfg_.losses, bt, bf16_, 1.0 / static_cast<double>(t_.grad_accum));
+      LossTerms terms =
+          forward_backward(model_, cfg_.losses, bt, bf16_, 1.0 / static_cast<double>(t_.grad_accum), gather_);
       step_total = step_total.defined() ? step_total + terms.total : terms.total;
       train_avg.add(terms);
     }
@@ -365,7 +464,7 @@ PretrainResult Run::run(const std::string& resume_dir) {
           "(lower trainer.lr, or set trainer.on_nan=skip)", p_.step, loss, out_));
     }
     grad_norm = opt_.clip_grad_norm(t_.clip_grad_norm);
-    const double lr = learning_rate(t_, p_.step);
+    const double lr = learning_rate(t_, p_.step, max_steps);
     opt_.step(lr);
     ++p_.step;
     const bool epoch_end = p_.loader.epoch > p_.epoch;
@@ -416,6 +515,13 @@ PretrainResult Run::run(const std::string& resume_dir) {
           result.early_stopped = stop = true;
         }
       }
+    }
+    if (main_ && !t_.probe.input.empty() && (p_.step % t_.probe.every == 0 || last)) {
+      const Values v = probe();
+      log_values(p_.step, "probe", v);
+      bar.set_status(fmt::format("loss {:.4f} probe NMI {:.3f} rank {:.1f}", result.last_train_loss,
+                                 lookup(v, "probe/NMI"), lookup(v, "probe/effective_rank")));
+      result.probe = v;
     }
     if (t_.checkpoint_every > 0 && p_.step % t_.checkpoint_every == 0 && !last) {
       const std::string name = fmt::format("step-{:08d}", p_.step);

@@ -50,6 +50,23 @@ PY
 # Rank 0 speaks for the job: rank 1 logs warnings and errors only.
 grep -q "\[rank 1\].*\[info\]" "$WORK/err" && fail "rank 1 logged info lines"
 
+# 1b. The contrastive term's negatives come from every rank: 2 ranks x 8 cells
+# (two views each) train exactly like 1 process x 16 cells.
+NCE=(--config "$CFG/wced.yaml" size=tiny "data.inputs=[$CXG]" trainer.max_steps=4 trainer.val_every=0
+     trainer.warmup_steps=0 trainer.lr=1e-3 trainer.precision=fp32 model.dropout=0 model.cell_pooling=mean
+     "losses=[{field: contrastive, kind: info_nce, temperature: 0.5}]")
+expect_exit 0 "$BMFM" pretrain "${NCE[@]}" data.batch_size=16 --output-dir nce_one
+expect_exit 0 "$BMFM" launch --nproc-per-node 2 --master-port $((PORT + 7)) -- pretrain "${NCE[@]}" data.batch_size=8 \
+  --output-dir nce_two
+"$PYTHON" cmp.py nce_one/checkpoints/last nce_two/checkpoints/last 1e-5
+"$PYTHON" - <<'PY'
+import json
+rows = lambda d: [j for j in map(json.loads, open(d + "/metrics.jsonl")) if j["split"] == "train"]
+for x, y in zip(rows("nce_one"), rows("nce_two")):
+    assert abs(x["train/contrastive_info_nce"] - y["train/contrastive_info_nce"]) < 1e-5, (x, y)
+print("contrastive loss, 1 x 16 vs 2 x 8: equal")
+PY
+
 # 2. bmfm launch: train, checkpoint, resume with the same world size; another world size is refused.
 RUN=(--config "$CFG/wced.yaml" size=tiny "data.inputs=[$CXG]" trainer.val_every=3 trainer.checkpoint_every=3)
 expect_exit 0 "$BMFM" launch --nproc-per-node 2 --master-port $((PORT + 1)) -- pretrain "${RUN[@]}" trainer.max_steps=6 --output-dir r

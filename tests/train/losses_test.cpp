@@ -134,4 +134,19 @@ TEST(Objective, LabelHeadsFindTheirTargetsAndKinds) {
 }
 
 }  // namespace
+// NT-Xent against numpy (Debian python3-numpy 1.24): rows normalised, s = z z^T / T,
+// diagonal -inf, positives i <-> i + N, mean of logsumexp(s_i) - s_i,pos over the 2N rows.
+TEST(Losses, InfoNceMatchesNumpy) {
+  const at::Tensor z1 = at::tensor({1.0, 0.0, 0.5, 0.2, 1.0, -0.3, -0.5, 0.4, 1.0}, at::kFloat).view({3, 3});
+  const at::Tensor z2 = at::tensor({0.9, 0.1, 0.4, 0.0, 1.2, -0.1, -0.2, 0.1, 0.8}, at::kFloat).view({3, 3});
+  EXPECT_NEAR(info_nce(at::cat({z1, z2}), 0.5).item<double>(), 0.511480099667, 1e-5);
+  EXPECT_NEAR(info_nce(at::cat({z1, z2}), 1.0).item<double>(), 0.964065829738, 1e-5);
+  // Wrong pairs (second view rotated) cost more.
+  const at::Tensor rotated = z2.index_select(0, at::tensor({1, 2, 0}, at::kLong));
+  EXPECT_NEAR(info_nce(at::cat({z1, rotated}), 0.5).item<double>(), 2.6163226966, 1e-5);
+  // Same under bf16 inputs to within bf16 rounding; the loss is computed in fp32.
+  EXPECT_NEAR(info_nce(at::cat({z1, z2}).to(at::kBFloat16), 0.5).item<double>(), 0.511480099667, 2e-2);
+  EXPECT_THROW(info_nce(z1, 0.5), std::invalid_argument);  // 3 rows: not two views
+}
+
 }  // namespace bmfm::train

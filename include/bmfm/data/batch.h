@@ -45,6 +45,7 @@ struct Batch {
   int64_t L = 0;
   int64_t V = 0;  // WCED target width; 0 when WCED is off
   int64_t C = 0, M = 0, R = 0;
+  int64_t views = 1;  // 2: rows [0, B/2) and [B/2, B) are two views of the same cells (LoaderConfig::views)
 
   bool has_expr_tokens = false;     // expressions field is binned
   bool has_expr_values = false;     // expressions field is continuous
@@ -60,6 +61,7 @@ struct Batch {
   // (B, L) vocabulary ids: [CLS] ([S] [T]) genes [SEP] [PAD]...; masked genes are [MASK]
   std::vector<int32_t> gene_ids;
   std::vector<uint8_t> pad_mask;          // (B, L) 1 = real token (CLS, depth tokens, genes, SEP), 0 = padding
+  std::vector<uint8_t> gene_mask;         // (B, L) 1 = a gene position (masked or not): what mean pooling averages
   std::vector<int32_t> expr_token_ids;    // (B, L) binned: kFirstValue + bin; field_token specials elsewhere
   std::vector<float> expr_values;         // (B, L) continuous: the value; 0 where expr_special != 0
   std::vector<uint8_t> expr_special;      // (B, L) 0 = a value (genes, [S] [T]), else kCls/kSep/kPad/kMask

@@ -44,6 +44,7 @@ const config::Schema<CollatorConfig>& collator_schema();
 namespace stream_purpose {
 inline constexpr uint64_t kMask = 0x6d61736b;  // "mask"
 inline constexpr uint64_t kWced = 0x77636564;  // "wced"
+inline constexpr uint64_t kView = 0x76696577;  // "view": the transforms of a cell's second view (Loader views = 2)
 }  // namespace stream_purpose
 
 // Stream id for Rng(seed, stream): a hash of (purpose, cell_index, epoch).

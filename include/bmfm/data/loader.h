@@ -113,6 +113,12 @@ struct LoaderConfig {
   int64_t rank = -1;         // -1 = $RANK, else 0
   int64_t world_size = -1;   // -1 = $WORLD_SIZE, else 1
   int64_t release_every = 1024;  // batches between CellSource::release_memory() calls; 0 = never
+  // 2: every cell is transformed twice with independent random draws (gene
+  // subsets, dropout, RDA thinning), and the batch holds 2 B rows: the first
+  // views of its cells, then their second views in the same order
+  // (contrastive objectives). The second view's draws come from
+  // Rng(seed, cell_stream(cell, epoch, stream_purpose::kView)).
+  int64_t views = 1;
 };
 const config::Schema<LoaderConfig>& loader_schema();
 

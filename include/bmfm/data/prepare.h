@@ -38,6 +38,10 @@ struct PrepareConfig {
   int64_t chunk_rows = 4096;
   int64_t seed = 0;                  // sampler seed
   bool overwrite = false;            // replace an existing corpus at `output`
+  // Who will treat the stored values as counts, named in the warning printed
+  // when an input's matrix does not look like raw counts (prepare stores
+  // whatever it is given; pretraining normalises it as counts).
+  std::string counts_consumer = "the corpus (it stores raw counts)";
 };
 
 const config::Schema<PrepareConfig>& prepare_schema();

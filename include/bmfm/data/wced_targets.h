@@ -41,6 +41,12 @@ struct WcedConfig {
   std::string zeros = "none";  // none | all | sampled: vocabulary genes absent from the record exposed as zeros
   int64_t n_zeros = 0;         // sampled: exposed non-input zeros per cell
   double target_sum = 1e4;     // normalisation: log1p(x / total * target_sum)
+  // Where the decoder's per-gene outputs start: zero (BERT's init), or data
+  // (wced_gene_stats: each gene's mean expressed value and is-zero log-odds
+  // over a sample of training cells), so the encoder never has to carry the
+  // average cell and its gradient goes to what differs between cells.
+  std::string bias_init = "data";
+  int64_t bias_init_cells = 2000;  // cells sampled for bias_init: data
 };
 
 const config::Schema<WcedConfig>& wced_schema();
@@ -50,6 +56,21 @@ struct WcedCounts {
   int64_t n_non_input = 0;  // non-input targets (record genes not in the input + exposed zeros)
   int64_t n_exposed_zeros = 0;
 };
+
+// Per-gene statistics of the WCED targets over a sample of cells, the
+// decoder's starting point (WcedConfig::bias_init = data).
+struct WcedGeneStats {
+  int64_t n_cells = 0;              // cells read
+  std::vector<float> value_mean;    // (V) mean log1p target over the cells that express the gene (global mean if none)
+  std::vector<float> zero_logit;    // (V) log-odds that the gene is zero when it is a target, clamped to [-8, 8]
+};
+
+class CellSource;
+// Reads up to `max_cells` evenly spaced cells of `source` (raw counts).
+// With zeros: sampled, an absent gene is a target with probability
+// n_zeros / (absent genes of the cell), which the is-zero log-odds include.
+WcedGeneStats wced_gene_stats(const CellSource& source, const Vocab& vocab, const WcedConfig& config,
+                              int64_t max_cells);
 
 class WcedTargets {
  public:

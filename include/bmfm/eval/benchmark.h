@@ -14,6 +14,7 @@
 #include "bmfm/data/split.h"
 #include "bmfm/eval/annotation_metrics.h"
 #include "bmfm/eval/baseline.h"
+#include "bmfm/eval/embedding_health.h"
 #include "bmfm/eval/scib_metrics.h"
 
 namespace bmfm::eval {
@@ -55,6 +56,7 @@ struct MethodResult {
   ScibMetrics metrics;
   double embed_seconds = 0;
   int64_t n_dims = 0;
+  EmbeddingHealth health;           // is anything in the embedding (embedding_health.h)
   std::vector<float> umap;          // (n_obs, 2) when requested
 };
 

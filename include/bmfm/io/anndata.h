@@ -90,6 +90,13 @@ const char* to_string(MatrixInfo::Encoding e);
 // required; reading keeps them.
 void require_counts(const CsrMatrix& X, const std::string& what, int64_t row_offset = 0);
 
+// Why the first `max_values` stored values of X do not look like raw counts,
+// or "" when they do: the first non-integer / negative / non-finite value
+// (cell row row_offset + r, gene column) and, for non-integers, whether the
+// range says log-normalised (max < 30) or scaled. For warnings where
+// counts are expected but the run can go on (e.g. pretraining normalises).
+std::string counts_problem(const CsrMatrix& X, int64_t max_values = 1000000, int64_t row_offset = 0);
+
 // A whole (or row-sliced) AnnData object.
 struct AnnData {
   CsrMatrix X;

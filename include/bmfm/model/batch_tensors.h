@@ -11,9 +11,11 @@ namespace bmfm::model {
 
 struct BatchTensors {
   int64_t B = 0, L = 0, V = 0;
+  int64_t views = 1;  // data::Batch::views
   // ---- inputs ----
   at::Tensor gene_ids;          // (B, L) int64
   at::Tensor attn_mask;         // (B, 1, 1, L) float: 0 for real tokens, -inf for padding; undefined when nothing is padded
+  at::Tensor gene_mask;         // (B, L) float: 1 at gene positions (not CLS, [S] [T], SEP, padding)
   at::Tensor expr_token_ids;    // (B, L) int64, binned expressions (else undefined)
   at::Tensor expr_values;       // (B, L) float, continuous expressions (else undefined)
   at::Tensor expr_special;      // (B, L) int64 data::field_token code, 0 = a value (continuous only)

@@ -1,4 +1,5 @@
 // BERT encoder: post-norm blocks (x = LN(x + Attn(x)); x = LN(x + FFN(x))),
+// or pre-norm ones (x = x + Attn(LN(x)); x = x + FFN(LN(x)); a final LN),
 // GELU feed-forward, fused QKV projection, padding mask. Written out here
 // because the C++ TransformerEncoderLayer has neither batch_first nor a
 // choice of attention kernel.
@@ -25,6 +26,7 @@ class EncoderLayerImpl : public torch::nn::Module {
   int64_t heads_;
   double dropout_, attn_dropout_;
   bool use_sdpa_;
+  bool pre_norm_;
   torch::nn::Linear qkv_{nullptr}, attn_out_{nullptr}, ff_in_{nullptr}, ff_out_{nullptr};
   torch::nn::LayerNorm attn_norm_{nullptr}, ff_norm_{nullptr};
 };
@@ -42,6 +44,7 @@ class BertImpl : public torch::nn::Module {
   int64_t hidden_;
   FieldEmbeddings embeddings_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
+  torch::nn::LayerNorm final_norm_{nullptr};  // pre-norm only
 };
 TORCH_MODULE(Bert);
 

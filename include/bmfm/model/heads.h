@@ -14,6 +14,7 @@ class PredictionHeadImpl : public torch::nn::Module {
  public:
   PredictionHeadImpl(int64_t hidden, int64_t n_out, double layer_norm_eps);
   at::Tensor forward(const at::Tensor& x);  // (..., H) -> (..., n_out)
+  at::Tensor& decoder_bias() { return decoder_->bias; }  // (n_out): where the outputs start
 
  private:
   torch::nn::Linear dense_{nullptr}, decoder_{nullptr};

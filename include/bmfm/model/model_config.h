@@ -43,6 +43,16 @@ struct ModelConfig {
   double init_std = 0.02;          // normal init of Linear / Embedding weights (BERT)
   std::string position_embedding = "none";  // none (gene sets are unordered) | absolute
   std::string attention = "auto";           // auto | sdpa | explicit (see model/attention.h)
+  // Where each block's LayerNorm sits: post (BERT: x = LN(x + f(x))) or pre
+  // (x = x + f(LN(x)), a final LN after the last block). Pre-norm keeps the
+  // residual stream an identity path, so what differs between cells at the
+  // input reaches the output at initialisation instead of being renormalised
+  // away at every block (docs/results.md, representation ablations).
+  std::string norm = "post";
+  // The cell representation the whole-cell objectives decode from (WCED) and
+  // `bmfm embed` returns by default: cls ([CLS] state) | mean (mean over the
+  // gene positions of the last layer).
+  std::string cell_pooling = "cls";
   GeneEmbeddingConfig gene_embedding;
   ExpressionEncoderConfig expression_encoder;
   // Multitask pretraining: how the sequence-level label heads read the cell
@@ -77,6 +87,7 @@ struct ModelShape {
   std::string expr_head;         // "" | bins (CE / token value) | regression (value + is-zero)
   int64_t wced_width = 0;        // WCED decoder width V (genes); 0 = no WCED head
   std::vector<LabelHeadSpec> labels;  // multitask label heads, in loss order
+  int64_t contrastive_dim = 0;   // projection head width for the contrastive term; 0 = none
 };
 
 }  // namespace bmfm::model

@@ -11,6 +11,7 @@
 #include "bmfm/config/schema.h"
 #include "bmfm/data/collator.h"
 #include "bmfm/data/transforms.h"
+#include "bmfm/eval/embedding_health.h"
 #include "bmfm/io/anndata.h"
 #include "bmfm/train/checkpoint_model.h"
 
@@ -21,7 +22,7 @@ struct EmbedConfig {
   std::string input;                       // h5ad
   std::string gene_column;                 // var column with gene ids; '' = var index
   std::string matrix = "X";                // raw counts: X or layers/<name>
-  std::vector<std::string> pooling{"cls"}; // cls | mean (several: concatenated in this order)
+  std::vector<std::string> pooling{"auto"}; // auto (model.cell_pooling) | cls | mean (several: concatenated in order)
   int64_t batch_size = 64;
   int64_t loader_threads = 2;
   std::string precision = "auto";          // auto | fp32 | bf16
@@ -30,6 +31,7 @@ struct EmbedConfig {
   std::string obsm_key = "X_bmfm";
   bool slim = false;                       // h5ad output with obs + obsm only (no X / var columns / layers)
   std::string output_dir = "runs/embed";
+  bool progress = true;                    // progress bar on stderr (not a config key: in-training probes turn it off)
 };
 const config::Schema<EmbedConfig>& embed_schema();
 
@@ -38,6 +40,8 @@ struct Embeddings {
   std::vector<std::string> cell_ids;  // obs index
   int64_t n_genes_mapped = 0, n_genes_input = 0;
   int64_t n_vocab_genes_missing = 0;  // vocabulary genes the input does not measure
+  std::vector<std::string> pooling;   // as applied ("auto" resolved)
+  eval::EmbeddingHealth health;       // is anything in it (collapse: eval/embedding_health.h)
   double seconds = 0;
 };
 

@@ -31,4 +31,10 @@ at::Tensor multilabel_bce(const at::Tensor& logits, const at::Tensor& targets);
 // Squared error where `mask` (bool, same shape) holds; mean over those.
 at::Tensor masked_mse(const at::Tensor& pred, const at::Tensor& target, const at::Tensor& mask);
 
+// InfoNCE / NT-Xent (SimCLR, Chen et al. 2020) over two views: z is (2N, D)
+// with rows i and i + N two views of one cell. Rows are L2-normalised, the
+// similarity is the cosine over `temperature`; each row's positive is its
+// other view and the other 2N - 2 rows are its negatives; mean over the 2N rows.
+at::Tensor info_nce(const at::Tensor& z, double temperature);
+
 }  // namespace bmfm::train

@@ -2,6 +2,7 @@
 // evaluated on the model's outputs, and the model shape they imply.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +39,22 @@ struct LossTerms {
   at::Tensor total;                                       // sum(w_i L_i) / sum(w_i)
 };
 
+// Data-parallel runs: the contrastive projections of every rank's batch,
+// (W B, D), rank order, this rank's rows the differentiable input itself
+// (the others constants); `world` is set to W. Empty: one process.
+using ViewGather = std::function<at::Tensor(const at::Tensor& local, int64_t& world)>;
+
+// The contrastive term on a batch of two views (rows i and i + B/2 of
+// `projection` are the two views of one cell), gathered over ranks when
+// `gather` is set; its value is the loss over all ranks' cells and its
+// gradient is scaled so that the trainer's gradient mean over ranks equals
+// the gradient of that loss (a 1-rank run with the ranks' batches together).
+at::Tensor contrastive_loss(const at::Tensor& projection, double temperature, const ViewGather& gather);
+
 // `shape` is the one model_shape gave for `losses` (its label heads say where
 // each label loss finds its targets).
 LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::ModelShape& shape,
-                            const model::ModelOutputs& out, const model::BatchTensors& batch);
+                            const model::ModelOutputs& out, const model::BatchTensors& batch,
+                            const ViewGather& gather = {});
 
 }  // namespace bmfm::train

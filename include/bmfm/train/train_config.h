@@ -16,6 +16,9 @@ namespace bmfm::train {
 //   field wced:        kind mse | is_zero_bce, set input | non_input | all
 //   field label:       an obs column's head on the pooled cell (multitask):
 //                      kind ce | focal (classification), bce (multilabel), mse (regression)
+//   field contrastive: kind info_nce: two augmented views of every cell (the
+//                      transforms' random draws twice: gene subsets, dropout,
+//                      RDA down-sampling), NT-Xent on a projection of the pooled cell
 struct LossConfig {
   std::string field;
   std::string kind;
@@ -25,6 +28,8 @@ struct LossConfig {
   double label_smoothing = 0.0;  // ce only
   double focal_gamma = 2.0;      // focal only
   double grl_alpha = 0.0;        // field label: > 0 puts a gradient-reversal layer (-alpha x grad) before the head
+  double temperature = 0.1;      // contrastive: cosine similarities are divided by it
+  int64_t projection_dim = 64;   // contrastive: width of the projection head's output
 };
 const config::Schema<LossConfig>& loss_schema();
 // "genes_ce", "expressions_mse", "wced_input_is_zero_bce", "label_cell_type_ce", ...: the name a term is logged under.
@@ -35,6 +40,23 @@ struct EarlyStoppingConfig {
   int64_t patience = 0;              // validations without improvement before stopping; 0 = off
   double min_delta = 0.0;            // improvement smaller than this does not count
   std::string mode = "min";          // min | max
+};
+
+// In-training representation probe (the reference framework's batch
+// integration callback, run during training instead of after it): every
+// `every` steps the probe file's cells are embedded with the current weights
+// and scored with the zero-shot benchmark's scib metrics and the embedding
+// health figures (logged as probe/*). Keep the file small (a few thousand
+// cells): it is embedded and clustered at every probe.
+struct ProbeConfig {
+  std::string input;          // labelled h5ad with raw counts; "" = no probe
+  std::string label_key = "cell_type";
+  std::string batch_key;      // obs column with batches; "" = one batch (no batch metrics)
+  std::string gene_column;    // var column with gene ids; "" = var index
+  std::string matrix = "X";   // raw counts: X or layers/<name>
+  std::string pooling = "auto";  // auto (model.cell_pooling) | cls | mean
+  int64_t every = 500;        // steps between probes (and after the last step)
+  int64_t batch_size = 64;
 };
 
 struct TrainerConfig {
@@ -58,11 +80,19 @@ struct TrainerConfig {
   int64_t keep_checkpoints = 2;    // step checkpoints kept (oldest removed); last / best always kept
   std::string on_nan = "stop";     // stop | skip: non-finite loss
   EarlyStoppingConfig early_stopping;
+  ProbeConfig probe;
 };
 const config::Schema<TrainerConfig>& trainer_schema();
 
-// Learning rate at optimizer step `step` (0-based): warmup then the schedule.
-double learning_rate(const TrainerConfig& cfg, int64_t step);
+// Optimizer steps of the whole run: max_steps, or max_epochs x steps per
+// epoch when training by epochs (max_steps 0).
+int64_t total_steps(const TrainerConfig& cfg, int64_t steps_per_epoch);
+
+// Learning rate at optimizer step `step` (0-based) of a run of `total`
+// steps (total_steps): warmup, then the schedule decays to the floor at `total`.
+// The run length is an argument, not cfg.max_steps, because in epoch mode
+// max_steps is 0 and the rate would never decay.
+double learning_rate(const TrainerConfig& cfg, int64_t step, int64_t total);
 
 }  // namespace bmfm::train
 

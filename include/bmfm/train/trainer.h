@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -23,6 +24,7 @@ struct PretrainResult {
   double last_train_loss = 0;
   bool early_stopped = false;
   std::string last_checkpoint;
+  std::vector<std::pair<std::string, double>> probe;  // the last probe's figures (probe/NMI, ...); empty without one
 };
 
 // Device from trainer.device ("auto": CUDA when available).
@@ -35,9 +37,10 @@ bool use_bf16(const std::string& precision, const at::Device& device);
 model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& data, const at::Device& device);
 
 // One micro-batch: forward (autocast when bf16), objective, backward of
-// total * scale. Returns the loss terms, detached.
+// total * scale. Returns the loss terms, detached. `gather`: the contrastive
+// term's negatives from every rank (objective.h; empty for one process).
 LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossConfig>& losses,
-                           const model::BatchTensors& batch, bool bf16, double scale);
+                           const model::BatchTensors& batch, bool bf16, double scale, const ViewGather& gather = {});
 
 class ProcessGroup;
 
