@@ -21,6 +21,7 @@ const config::Schema<LossConfig>& loss_schema() {
           .field("label_smoothing", &L::label_smoothing, "ce only")
           .field("focal_gamma", &L::focal_gamma, "focal only: gamma")
           .field("grl_alpha", &L::grl_alpha, "field label: gradient reversal strength in front of the head; 0 = off")
+          .field("include_zeros", &L::include_zeros, "mse: zero targets count too (default: non-zero targets only)")
           .field("temperature", &L::temperature, "contrastive: softmax temperature of the cosine similarities")
           .field("projection_dim", &L::projection_dim, "contrastive: projection head output width")
           .check([](const L& l, const config::Config& cfg, const std::string& p) {
@@ -48,6 +49,8 @@ const config::Schema<LossConfig>& loss_schema() {
             } else if (l.set != "all") {
               config::fail(cfg, p + "set", "only the wced field has gene sets");
             }
+            if (l.include_zeros && !(l.kind == "mse" && (l.field == "wced" || l.field == "expressions")))
+              config::fail(cfg, p + "include_zeros", "only for kind mse of the wced or expressions field");
             if (!(l.weight > 0)) config::fail(cfg, p + "weight", "must be positive");
             if (l.label_smoothing < 0 || l.label_smoothing >= 1)
               config::fail(cfg, p + "label_smoothing", "must be in [0, 1)");

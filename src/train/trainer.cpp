@@ -72,7 +72,13 @@ model::PretrainModel build_model(const PretrainConfig& cfg, const PretrainData& 
   if (!ge.file.empty()) m->bert()->embeddings()->init_gene_rows(aligned.values, aligned.covered, ge.freeze_covered);
   if (shape.wced_width > 0 && cfg.wced.bias_init == "data") {
     const data::WcedGeneStats stats = data::wced_gene_stats(*data.train, data.vocab(), cfg.wced, cfg.wced.bias_init_cells);
-    m->init_wced_bias(stats.value_mean, stats.zero_logit);
+    // An mse that scores zeros too is minimised by the mean over all cells,
+    // zeros included: fraction expressed x mean where expressed.
+    std::vector<float> value = stats.value_mean;
+    for (const auto& l : cfg.losses)
+      if (l.field == "wced" && l.kind == "mse" && l.include_zeros)
+        for (size_t j = 0; j < value.size(); ++j) value[j] *= stats.expressed[j];
+    m->init_wced_bias(value, stats.zero_logit);
     spdlog::info("model: WCED decoder starts at the per-gene means of {} training cells (wced.bias_init=data)",
                  stats.n_cells);
   }

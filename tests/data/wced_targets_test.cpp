@@ -21,6 +21,7 @@
 
 #include "bmfm/data/batch.h"
 #include "bmfm/data/collator.h"
+#include "bmfm/data/loader.h"
 #include "bmfm/data/wced_targets.h"
 #include "tokenizer_test_util.h"
 
@@ -180,4 +181,53 @@ TEST(WcedTargets, CollatorBuildsTargetsAfterMasking) {
 
   cell.raw = nullptr;
   EXPECT_HAS(bmfm::test::error_of<std::invalid_argument>([&] { collator.collate({cell}, 0, batch); }), "no raw record");
+}
+
+// wced_gene_stats, by hand. Cell A = hand_record(): G0 = 3, G2 = 1, G4 = 0
+// (stored zero: not expressed), G7 = 6 (total 10). Cell B: G0 = 1, G1 = 1
+// (total 2): log1p(1 / 2 * 1e4) = log1p(5000) = 8.517393171.
+//   G0: expressed in both: (log1p(3000) + log1p(5000)) / 2 = 8.262047008;
+//       zeros all: never a zero target: log((0 + 0.5) / (2 + 0.5)) = log 0.2
+//   G4: never expressed: the mean of all expressed values,
+//       (log1p(3000) + log1p(1000) + log1p(6000) + 2 log1p(5000)) / 5 = 8.129984674;
+//       a zero target in both cells: log((2 + 0.5) / 0.5) = log 5
+//   G2: expressed in A only: log1p(1000); one zero, one expressed: log(1.5 / 1.5) = 0
+//   zeros sampled, n_zeros 2: an absent gene is a target with probability 2/7 in A
+//   (3 expressed of V = 10) and 2/8 in B: G9: log((2/7 + 2/8 + 0.5) / 0.5) = 0.728238500
+namespace {
+class TwoCells : public CellSource {
+ public:
+  int64_t n_cells() const override { return 2; }
+  void read(int64_t i, CellRecord& out) const override {
+    if (i == 0) {
+      out = hand_record();
+    } else {
+      out = CellRecord{};
+      out.cell_index = 1;
+      out.genes = {5, 6};
+      out.values = {1, 1};
+    }
+  }
+};
+}  // namespace
+
+TEST(WcedGeneStats, HandValues) {
+  const Vocab vocab = small_vocab(10);
+  const TwoCells cells;
+  const WcedGeneStats s = wced_gene_stats(cells, vocab, zeros("all"), 100);
+  ASSERT_EQ(s.n_cells, 2);
+  ASSERT_EQ(s.value_mean.size(), 10u);
+  EXPECT_NEAR(s.value_mean[0], 8.262047008, 1e-5);
+  EXPECT_NEAR(s.value_mean[4], 8.129984674, 1e-5);
+  EXPECT_NEAR(s.value_mean[2], std::log1p(1000.0), 1e-5);
+  EXPECT_NEAR(s.zero_logit[0], std::log(0.2), 1e-6);
+  EXPECT_NEAR(s.zero_logit[4], std::log(5.0), 1e-6);
+  EXPECT_NEAR(s.zero_logit[2], 0.0, 1e-6);
+  EXPECT_NEAR(s.expressed[0], 1.0, 1e-7);
+  EXPECT_NEAR(s.expressed[2], 0.5, 1e-7);
+  EXPECT_NEAR(s.expressed[4], 0.0, 1e-7);
+  const WcedGeneStats sampled = wced_gene_stats(cells, vocab, zeros("sampled", 2), 100);
+  EXPECT_NEAR(sampled.zero_logit[9], 0.728238500, 1e-6);
+  // max_cells 1: only the first cell is read.
+  EXPECT_EQ(wced_gene_stats(cells, vocab, zeros("all"), 1).n_cells, 1);
 }

@@ -3,6 +3,8 @@
 // central finite differences in double) for the custom pieces.
 #include <gtest/gtest.h>
 
+#include "bmfm/model/pooling.h"
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -140,6 +142,7 @@ data::Batch toy_batch(int64_t L) {
   b.has_expr_values = true;
   b.gene_ids.assign(2 * L, 2);  // [PAD]
   b.pad_mask.assign(2 * L, 0);
+  b.gene_mask.assign(2 * L, 0);
   b.expr_values.assign(2 * L, 0);
   b.expr_special.assign(2 * L, data::field_token::kPad);
   for (int c = 0; c < 2; ++c) {
@@ -147,6 +150,7 @@ data::Batch toy_batch(int64_t L) {
     for (int i = 0; i < 6; ++i) {
       b.gene_ids[c * L + i] = ids[i];
       b.pad_mask[c * L + i] = 1;
+      b.gene_mask[c * L + i] = (i >= 1 && i <= 4) ? 1 : 0;
       b.expr_special[c * L + i] = i == 0 ? data::field_token::kCls : i == 5 ? data::field_token::kSep : 0;
       b.expr_values[c * L + i] = (i >= 1 && i <= 4) ? 0.5f * static_cast<float>(i + c) : 0.f;
     }
@@ -324,6 +328,61 @@ TEST(PretrainModel, AbsolutePositionsChangeTheOutputAndBoundTheLength) {
   }
   // A sequence longer than the position table is an error, not an out-of-bounds read.
   EXPECT_THROW(absolute->forward(to_tensors(toy_batch(9), at::kCPU)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bmfm::model
+
+namespace bmfm::model {
+namespace {
+
+TEST(Pooling, MeanIsOverTheGenePositionsOnly) {
+  // hidden[b, l, :] = 10 b + l: the mean over positions 1..4 is 10 b + 2.5;
+  // [CLS] (0), [SEP] (5) and padding are left out.
+  const BatchTensors bt = to_tensors(toy_batch(8), at::kCPU);
+  at::Tensor h = (at::arange(8, at::kFloat).view({1, 8, 1}) + 10 * at::arange(2, at::kFloat).view({2, 1, 1}))
+                     .expand({2, 8, 3}).contiguous();
+  const at::Tensor mean = pool_cells(h, bt, "mean");
+  EXPECT_TRUE(at::allclose(mean, at::tensor({2.5f, 12.5f}).view({2, 1}).expand({2, 3})));
+  EXPECT_TRUE(at::equal(pool_cells(h, bt, "cls"), h.select(1, 0)));
+  EXPECT_THROW(pool_cells(h, bt, "max"), std::invalid_argument);
+}
+
+TEST(PretrainModel, PreNormIsIdentityPlusSublayersAndIgnoresPadding) {
+  ModelConfig cfg = tiny_config();
+  cfg.norm = "pre";
+  cfg.cell_pooling = "mean";
+  cfg.dropout = cfg.attention_dropout = 0;
+  ModelShape shape = tiny_shape();
+  shape.wced_width = 7;
+  at::manual_seed(3);
+  PretrainModel m(cfg, shape);
+  m->eval();
+  torch::NoGradGuard ng;
+  EXPECT_NE(m->named_parameters().find("bert.final_norm.weight"), nullptr);
+  const auto a = m->forward(to_tensors(toy_batch(6), at::kCPU));
+  const auto b = m->forward(to_tensors(toy_batch(11), at::kCPU));
+  EXPECT_TRUE(at::allclose(a.hidden, b.hidden.narrow(1, 0, 6), 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(a.wced_value, b.wced_value, 1e-5, 1e-6));
+  // With every sublayer's output projection at zero, a pre-norm block passes
+  // its input through unchanged: the encoder is the final LayerNorm of the embeddings.
+  for (auto& p : m->named_parameters())
+    if (p.key().find("attn_out") != std::string::npos || p.key().find("ff_out") != std::string::npos) p.value().zero_();
+  const BatchTensors bt = to_tensors(toy_batch(6), at::kCPU);
+  const at::Tensor emb = m->bert()->embeddings()->forward(bt);
+  const at::Tensor expected = at::layer_norm(emb, {16}, {}, {}, cfg.layer_norm_eps);
+  EXPECT_TRUE(at::allclose(m->forward(bt).hidden, expected, 1e-5, 1e-5));
+}
+
+TEST(PretrainModel, WcedBiasStartsAtTheGivenValues) {
+  ModelConfig cfg = tiny_config();
+  ModelShape shape = tiny_shape();
+  shape.wced_width = 3;
+  PretrainModel m(cfg, shape);
+  m->init_wced_bias({1.f, 2.f, 3.f}, {-1.f, 0.f, 1.f});
+  const at::Tensor bias = m->named_parameters()["wced_head.decoder.bias"];
+  EXPECT_TRUE(at::equal(bias, at::tensor({1.f, 2.f, 3.f, -1.f, 0.f, 1.f})));
+  EXPECT_THROW(m->init_wced_bias({1.f}, {1.f}), std::invalid_argument);
 }
 
 }  // namespace

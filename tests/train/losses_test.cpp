@@ -149,4 +149,29 @@ TEST(Losses, InfoNceMatchesNumpy) {
   EXPECT_THROW(info_nce(z1, 0.5), std::invalid_argument);  // 3 rows: not two views
 }
 
+// WCED mse with and without zeros, by hand. One cell, V = 4: targets
+// [2, 0, 1, -100] with sets [input, non-input, input, none]; predictions
+// [1, 0.5, 1, 9]. Non-zero only: ((1-2)^2 + (1-1)^2) / 2 = 0.5. With zeros:
+// ((1-2)^2 + (0.5-0)^2 + 0) / 3 = 1.25 / 3. The "none" gene never counts.
+TEST(Losses, WcedMseIncludeZeros) {
+  model::ModelShape shape;
+  shape.wced_width = 4;
+  model::ModelOutputs out;
+  out.wced_value = at::tensor({1.0f, 0.5f, 1.0f, 9.0f}).view({1, 4});
+  out.wced_zero = at::zeros({1, 4});
+  model::BatchTensors b;
+  b.B = 1;
+  b.wced_values = at::tensor({2.0f, 0.0f, 1.0f, -100.0f}).view({1, 4});
+  b.wced_set = at::tensor({1, 2, 1, 0}).to(at::kByte).view({1, 4});
+  LossConfig plain;
+  plain.field = "wced";
+  plain.kind = "mse";
+  plain.set = "all";
+  LossConfig zeros = plain;
+  zeros.include_zeros = true;
+  const LossTerms t = compute_objective({plain, zeros}, shape, out, b);
+  EXPECT_NEAR(t.terms[0].second.item<double>(), 0.5, 1e-6);
+  EXPECT_NEAR(t.terms[1].second.item<double>(), 1.25 / 3.0, 1e-6);
+}
+
 }  // namespace bmfm::train

@@ -63,6 +63,7 @@ struct WcedGeneStats {
   int64_t n_cells = 0;              // cells read
   std::vector<float> value_mean;    // (V) mean log1p target over the cells that express the gene (global mean if none)
   std::vector<float> zero_logit;    // (V) log-odds that the gene is zero when it is a target, clamped to [-8, 8]
+  std::vector<float> expressed;     // (V) fraction of the cells that express the gene
 };
 
 class CellSource;

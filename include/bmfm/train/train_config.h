@@ -28,6 +28,8 @@ struct LossConfig {
   double label_smoothing = 0.0;  // ce only
   double focal_gamma = 2.0;      // focal only
   double grl_alpha = 0.0;        // field label: > 0 puts a gradient-reversal layer (-alpha x grad) before the head
+  bool include_zeros = false;    // mse (wced, continuous expressions): score zero targets too (an autoencoder's
+                                 // squared error over the whole profile) instead of leaving zeros to is_zero_bce
   double temperature = 0.1;      // contrastive: cosine similarities are divided by it
   int64_t projection_dim = 64;   // contrastive: width of the projection head's output
 };
