@@ -14,7 +14,7 @@ out=${1:-runs/demo}
 ./build/bmfm simulate --output-dir "$out/simulate"
 ./build/bmfm inspect "$out/simulate/simulated.h5ad"
 rm -rf "$out/pretrain"
-# The preset as shipped (docs/results.md: ~3-4 minutes on 2 cores); the probe
+# The preset as shipped (docs/results.md: ~3.5 minutes on 2 cores); the probe
 # scores the simulated cell types every 1000 steps (probe/* in metrics.csv).
 ./build/bmfm pretrain --config configs/wced.yaml size=tiny "data.inputs=[$out/simulate/simulated.h5ad]" \
   trainer.max_steps=3000 trainer.probe.input="$out/simulate/simulated.h5ad" trainer.probe.batch_key=batch \

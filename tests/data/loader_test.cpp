@@ -345,3 +345,53 @@ TEST(Loader, RandomZeroPaddingStaysWithinTheDatasetsMeasuredGenes) {
     EXPECT_EQ(genes, (std::set<int32_t>{vocab.cls_id(), vocab.sep_id(), 5, 6, 7, 8})) << "cell " << i;
   }
 }
+
+// Two views (contrastive objectives): rows i and i + B hold the same cell,
+// each view's first B rows are exactly the one-view batch, and the second
+// view draws its own random gene order (so a different subset survives
+// truncation); the same for any thread count.
+TEST(Loader, TwoViewsHoldEachCellTwiceWithIndependentDraws) {
+  const Vocab vocab = ten_genes();
+  const FakeSource src(40);
+  TransformConfig tc;
+  tc.order.mode = "random";
+  tc.max_length = 3;  // cells have up to 7 genes: truncation keeps a random 3
+  const TransformPipeline pipe(tc, vocab);
+  CollatorConfig cc;
+  cc.tokenizer.max_length = 5;
+  cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};
+  const Collator col(vocab, cc, {}, 5);
+  LoaderConfig lc;
+  lc.batch_size = 8;
+  lc.seed = 3;
+  lc.world_size = 1;
+  lc.rank = 0;
+  lc.threads = 1;
+  Loader one_view(src, pipe, col, {}, lc);
+  lc.views = 2;
+  Loader two(src, pipe, col, {}, lc);
+  lc.threads = 2;
+  Loader two_threads(src, pipe, col, {}, lc);
+  Batch a, b, c;
+  int differing = 0;
+  for (int k = 0; k < 5; ++k) {
+    one_view.next(a);
+    two.next(b);
+    two_threads.next(c);
+    expect_same(b, c);
+    ASSERT_EQ(b.B, 2 * a.B);
+    EXPECT_EQ(b.views, 2);
+    const int64_t n = a.B, L = b.L;
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(b.cell_index[i], a.cell_index[i]);
+      EXPECT_EQ(b.cell_index[i + n], a.cell_index[i]);
+      const std::vector<int32_t> v1(b.gene_ids.begin() + i * L, b.gene_ids.begin() + (i + 1) * L);
+      const std::vector<int32_t> v2(b.gene_ids.begin() + (i + n) * L, b.gene_ids.begin() + (i + n + 1) * L);
+      differing += v1 != v2;
+    }
+    EXPECT_EQ(std::vector<int64_t>(b.cell_index.begin(), b.cell_index.begin() + n), a.cell_index);
+  }
+  EXPECT_GT(differing, 10);  // most cells with > 3 genes get another subset or order
+  lc.views = 3;
+  EXPECT_THROW(Loader(src, pipe, col, {}, lc), std::invalid_argument);
+}

@@ -153,4 +153,21 @@ expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" "${RESUME[@]}" trainer.
   trainer.checkpoint_every=1 trainer.warmup_steps=0 --output-dir diverge
 expect_in "$WORK/err" "(not finite); stopped"
 test -f diverge/checkpoints/step-00000001/index.json || fail "no checkpoint kept from before the divergence"
+# 7. Input honesty: a log-normalised X would be normalised and logged again;
+# pretraining says so, naming the file, the matrix and the fix.
+"$PYTHON" - "$CXG" <<'PY'
+import sys
+import anndata, numpy as np, scipy.sparse as sp
+a = anndata.read_h5ad(sys.argv[1])[:40].copy()
+X = sp.csr_matrix(a.X, dtype=np.float32)
+X = sp.diags(1e4 / np.asarray(X.sum(1)).ravel()) @ X
+X.data = np.log1p(X.data)
+a.X = sp.csr_matrix(X, dtype=np.float32)
+a.write_h5ad("lognorm.h5ad")
+PY
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[lognorm.h5ad]" trainer.max_steps=2 \
+  trainer.val_every=0 --output-dir lognorm_run
+expect_in "$WORK/err" "lognorm.h5ad X does not look like raw counts"
+expect_in "$WORK/err" "as in log-normalised data"
+expect_in "$WORK/err" "transforms.normalize.enabled=false"
 echo "pretrain e2e: ok"
