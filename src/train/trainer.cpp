@@ -16,6 +16,7 @@
 #include <torch/cuda.h>
 
 #include "bmfm/data/pretrained_genes.h"
+#include "bmfm/io/h5ad.h"
 #include "bmfm/model/compat.h"
 #include "bmfm/model/runtime.h"
 #include "bmfm/train/adamw.h"
@@ -221,6 +222,20 @@ class Run {
   std::unique_ptr<LoadedModel> probe_model_;  // the training model seen as a checkpoint (shares its weights)
 };
 
+// A probe that cannot run should stop the run before its first step, not at
+// the first probe minutes later: the file and its obs columns are checked here.
+void check_probe(const ProbeConfig& pc) {
+  if (pc.input.empty()) return;
+  if (!fs::exists(pc.input))
+    throw std::runtime_error(fmt::format("trainer.probe.input: {} does not exist", pc.input));
+  const io::DataFrame obs = io::H5adReader(pc.input).read_obs();
+  for (const auto& [key, column] : {std::pair<std::string, std::string>{"label_key", pc.label_key},
+                                    std::pair<std::string, std::string>{"batch_key", pc.batch_key}}) {
+    if (column.empty()) continue;
+    if (!obs.find(column))
+      throw std::runtime_error(fmt::format("trainer.probe.{}: {} has no obs column '{}'", key, pc.input, column));
+  }
+}
 
 void Run::log_values(int64_t step, const std::string& split, const Values& v) {
   if (!main_) return;
@@ -394,6 +409,7 @@ void Run::load(const std::string& dir) {
 PretrainResult Run::run(const std::string& resume_dir) {
   PretrainResult result;
   result.first_val_loss = result.last_val_loss = std::numeric_limits<double>::quiet_NaN();
+  if (main_) check_probe(t_.probe);
   if (!resume_dir.empty()) load(resume_dir);
   if (pg_) {
     // Every rank starts from rank 0's weights (initialisation or checkpoint).

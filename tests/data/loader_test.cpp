@@ -358,7 +358,7 @@ TEST(Loader, TwoViewsHoldEachCellTwiceWithIndependentDraws) {
   tc.max_length = 3;  // cells have up to 7 genes: truncation keeps a random 3
   const TransformPipeline pipe(tc, vocab);
   CollatorConfig cc;
-  cc.tokenizer.max_length = 5;
+  cc.tokenizer.max_length = 16;
   cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};
   const Collator col(vocab, cc, {}, 5);
   LoaderConfig lc;

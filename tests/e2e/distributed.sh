@@ -29,9 +29,10 @@ PY
 # 1. 2 ranks x batch 16 == 1 process x batch 32 (same cells per step: rank r
 # takes positions r, r + 2, ... of the epoch order). fp32, no dropout, and loss
 # terms whose per-rank normalisation is the same (every cell has 254 input
-# genes), so averaging the ranks' gradients is the 32-cell gradient.
+# genes; no gene dropout, which would vary that count), so averaging the
+# ranks' gradients is the 32-cell gradient.
 SAME=(--config "$CFG/wced.yaml" size=tiny "data.inputs=[$CXG]" trainer.max_steps=4 trainer.val_every=0
-      trainer.warmup_steps=0 trainer.lr=1e-3 trainer.precision=fp32 model.dropout=0
+      trainer.warmup_steps=0 trainer.lr=1e-3 trainer.precision=fp32 model.dropout=0 transforms.dropout.mode=none
       "losses=[{field: wced, set: input, kind: mse}, {field: wced, set: input, kind: is_zero_bce}]")
 expect_exit 0 "$BMFM" pretrain "${SAME[@]}" data.batch_size=32 --output-dir one
 expect_exit 0 "$BMFM" launch --nproc-per-node 2 --master-port $PORT -- pretrain "${SAME[@]}" data.batch_size=16 --output-dir two

@@ -45,4 +45,26 @@ expect_exit 0 "$BMFM" embed --checkpoint run_cls --input sim/simulated.h5ad --ou
 expect_in "$WORK/err" "looks collapsed"
 # ... and the kNN check tells it apart: near the majority class, far below the preset.
 "$PYTHON" knn.py emb_cls/embeddings.h5ad "collapsed [CLS]" 0 0.55
+# The in-training probe: probe/* figures in metrics.jsonl every `every` steps
+# and after the last; a probe that cannot run stops the run before step 1.
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  trainer.max_steps=15 trainer.val_every=0 trainer.probe.input=sim/simulated.h5ad trainer.probe.batch_key=batch \
+  trainer.probe.every=10 --output-dir run_probe
+expect_in "$WORK/err" "step 10: probe NMI"
+"$PYTHON" - <<'PY'
+import json
+rows = [j for j in map(json.loads, open("run_probe/metrics.jsonl")) if j["split"] == "probe"]
+assert [r["step"] for r in rows] == [10, 15], rows
+keys = {"probe/NMI", "probe/ARI", "probe/ASW_label", "probe/AvgBio", "probe/ASW_batch", "probe/graph_conn",
+        "probe/effective_rank", "probe/spread", "probe/mean_std", "probe/mean_cosine"}
+assert keys <= set(rows[-1]), set(rows[-1])
+assert 1 <= rows[-1]["probe/effective_rank"] <= 64 and 0 <= rows[-1]["probe/NMI"] <= 1
+print("probe rows:", [(r["step"], round(r["probe/NMI"], 3)) for r in rows])
+PY
+expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  trainer.max_steps=15 trainer.probe.input=sim/simulated.h5ad trainer.probe.label_key=celltype --output-dir run_badprobe
+expect_in "$WORK/err" "trainer.probe.label_key: sim/simulated.h5ad has no obs column 'celltype'"
+expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  trainer.max_steps=15 trainer.probe.input=nowhere.h5ad --output-dir run_noprobe
+expect_in "$WORK/err" "trainer.probe.input: nowhere.h5ad does not exist"
 echo "representation: ok"
