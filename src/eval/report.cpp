@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <ostream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -82,6 +84,22 @@ std::string health_cell(const DatasetResult& d, const std::string& method) {
                      m->health.collapse.empty() ? "" : " collapsed");
 }
 
+// A markdown table: a row per dataset, a column per method, `value(d, m)` in the cells.
+void method_table(std::ostream& o, const std::vector<DatasetResult>& results, const std::vector<std::string>& methods,
+                  const std::function<std::string(const DatasetResult&, const std::string&)>& value) {
+  o << "| dataset |";
+  for (const auto& m : methods) o << " " << m << " |";
+  o << "\n|---|";
+  for (size_t i = 0; i < methods.size(); ++i) o << "---|";
+  o << "\n";
+  for (const auto& d : results) {
+    o << "| " << d.spec.name << " |";
+    for (const auto& m : methods) o << " " << value(d, m) << " |";
+    o << "\n";
+  }
+  o << "\n";
+}
+
 }  // namespace
 
 std::string results_json(const std::vector<DatasetResult>& results, const ZeroShotOptions& opts) {
@@ -149,31 +167,13 @@ std::string results_markdown(const std::vector<DatasetResult>& results) {
   }
   for (const auto& metric : kMetrics) {
     if (methods.empty()) break;
-    o << "## " << metric.name << "\n\n| dataset |";
-    for (const auto& m : methods) o << " " << m << " |";
-    o << "\n|---|";
-    for (size_t i = 0; i < methods.size(); ++i) o << "---|";
-    o << "\n";
-    for (const auto& d : results) {
-      o << "| " << d.spec.name << " |";
-      for (const auto& m : methods) o << " " << cell(d, m, metric.field) << " |";
-      o << "\n";
-    }
-    o << "\n";
+    o << "## " << metric.name << "\n\n";
+    method_table(o, results, methods, [&](const DatasetResult& d, const std::string& m) { return cell(d, m, metric.field); });
   }
   if (!methods.empty()) {
     o << "## Embedding health\n\neffective rank (participation ratio of the covariance) / spread (between-cell std "
-         "over the norm of the mean vector); a collapsed embedding is marked.\n\n| dataset |";
-    for (const auto& m : methods) o << " " << m << " |";
-    o << "\n|---|";
-    for (size_t i = 0; i < methods.size(); ++i) o << "---|";
-    o << "\n";
-    for (const auto& d : results) {
-      o << "| " << d.spec.name << " |";
-      for (const auto& m : methods) o << " " << health_cell(d, m) << " |";
-      o << "\n";
-    }
-    o << "\n";
+         "over the norm of the mean vector); a collapsed embedding is marked.\n\n";
+    method_table(o, results, methods, health_cell);
   }
   if (!annotation.empty()) {
     o << "# Cell-type annotation (fine-tuned; test cells)\n\n"
