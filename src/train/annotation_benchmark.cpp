@@ -20,7 +20,7 @@ const config::Schema<AnnotationBenchmarkConfig>& annotation_benchmark_schema() {
           .field("methods", &A::methods, "fine-tuned annotation: pca_knn | scratch | checkpoint; [] = off")
           .field("architecture", &A::architecture, "scratch: pretrain preset of the untrained model")
           .field("architecture_overrides", &A::architecture_overrides, "overrides for it, e.g. [size=tiny]")
-          .field("pooling", &A::pooling, "cls | mean | pooler")
+          .field("pooling", &A::pooling, "auto (the model's cell_pooling) | cls | mean | pooler")
           .field("head_layers", &A::head_layers, "1 (linear) | 2 (dense, GELU, dropout, linear)")
           .field("batch_size", &A::batch_size, "cells per batch")
           .field("bootstrap", &A::bootstrap, "bootstrap resamples for the 95% intervals; 0 = none")
@@ -30,7 +30,7 @@ const config::Schema<AnnotationBenchmarkConfig>& annotation_benchmark_schema() {
             for (const auto& m : a.methods)
               if (m != "pca_knn" && m != "scratch" && m != "checkpoint")
                 config::fail(cfg, p + "methods", "unknown method '" + m + "' (choose pca_knn, scratch or checkpoint)");
-            config::require_one_of(cfg, p + "pooling", a.pooling, {"cls", "mean", "pooler"});
+            config::require_one_of(cfg, p + "pooling", a.pooling, {"auto", "cls", "mean", "pooler"});
             if (a.head_layers != 1 && a.head_layers != 2) config::fail(cfg, p + "head_layers", "1 or 2");
             if (a.batch_size < 1) config::fail(cfg, p + "batch_size", "must be >= 1");
             if (a.bootstrap < 0) config::fail(cfg, p + "bootstrap", "must be >= 0");

@@ -98,7 +98,7 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
           .field("gene_column", &F::gene_column, "var column with gene ids; '' = var index")
           .field("matrix", &F::matrix, "raw counts: X or layers/<name>")
           .field("labels", &F::labels, "label heads: [{name, loss, weight, label_smoothing, focal_gamma, grl, ...}]")
-          .field("pooling", &F::pooling, "cls | mean | pooler")
+          .field("pooling", &F::pooling, "auto (the checkpoint's model.cell_pooling) | cls | mean | pooler")
           .field("head_layers", &F::head_layers, "1 (linear) | 2 (dense, GELU, dropout, linear)")
           .field("freeze", &F::freeze, "parameter-name prefixes kept fixed, e.g. [bert.embeddings]")
           .field("head_lr_multiplier", &F::head_lr_multiplier, "heads and pooler learn at lr x this")
@@ -116,7 +116,7 @@ const config::Schema<FinetuneConfig>& finetune_schema() {
                            "or baseline=pca_knn: exactly one");
             if (!f.baseline.empty()) config::require_one_of(cfg, p + "baseline", f.baseline, {"pca_knn"});
             if (f.knn_k < 1) config::fail(cfg, p + "knn_k", "must be >= 1");
-            config::require_one_of(cfg, p + "pooling", f.pooling, {"cls", "mean", "pooler"});
+            config::require_one_of(cfg, p + "pooling", f.pooling, {"auto", "cls", "mean", "pooler"});
             if (f.head_layers != 1 && f.head_layers != 2) config::fail(cfg, p + "head_layers", "1 or 2");
             if (!(f.head_lr_multiplier > 0)) config::fail(cfg, p + "head_lr_multiplier", "must be positive");
             if (f.batch_size < 1 || f.loader_threads < 1) config::fail(cfg, p + "batch_size", "batch_size, loader_threads >= 1");
@@ -212,6 +212,7 @@ class Run {
                               FinetuneResult result);
 
   const FinetuneConfig& cfg_;
+  std::string pooling_;  // cfg_.pooling with auto resolved from the architecture
   std::vector<LossConfig> losses_;  // one label loss per head (objective.h)
   model::ModelShape heads_;         // .labels: the heads and where their targets are
   PretrainConfig arch_;
@@ -312,7 +313,7 @@ void Run::reuse_pretrained_heads(const LoadedModel& pretrained) {
       if (p.key().rfind(prefix, 0) == 0) p.value().copy_(src[p.key()]);
     return n;
   };
-  if (cfg_.pooling == pretrained.config.model.label_pooling && cfg_.pooling == "pooler" && copy_prefix("label_heads.pooler.") > 0)
+  if (pooling_ == pretrained.config.model.label_pooling && pooling_ == "pooler" && copy_prefix("label_heads.pooler.") > 0)
     spdlog::info("finetune: pooler from the checkpoint");
   for (size_t h = 0; h < heads_.labels.size(); ++h) {
     const model::LabelHeadSpec& s = heads_.labels[h];
@@ -400,6 +401,8 @@ FinetuneResult Run::run(const std::string& config_yaml) {
     spdlog::info("finetune: from scratch with the {} architecture ({} genes of {})", cfg_.architecture,
                  vocab_.n_genes(), cfg_.input);
   }
+  // auto: read the cell the way the pretraining objective trained it.
+  pooling_ = cfg_.pooling == "auto" ? arch_.model.cell_pooling : cfg_.pooling;
   // ---- cells, labels, split ----
   data::GeneMappingOptions gm;
   gm.column = cfg_.gene_column;
@@ -455,7 +458,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   {
     model::DeterministicInit init(static_cast<uint64_t>(cfg_.seed));  // same weights for a seed, whatever the threads
     model_ = model::ClassifierModel(arch_.model, model_shape(vocab_, arch_.collator(), arch_.losses, nullptr), gene_dim,
-                                    cfg_.pooling, cfg_.head_layers, heads_.labels);
+                                    pooling_, cfg_.head_layers, heads_.labels);
   }
   if (pretrained.model) {
     torch::NoGradGuard ng;
@@ -591,7 +594,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   // ---- the fine-tuned model, for `bmfm predict` ----
   CheckpointContents c;
   c.meta = {{"kind", "classifier"}, {"best_epoch", result.best_epoch}, {"vocab_hash", vocab_.hash()},
-            {"pooling", cfg_.pooling}, {"head_layers", cfg_.head_layers}};
+            {"pooling", pooling_}, {"head_layers", cfg_.head_layers}};
   for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
   const std::string vocab_file = (fs::path(cfg_.output_dir) / "vocab.json").string();
   vocab_.save(vocab_file);

@@ -86,7 +86,9 @@ Predictions predict(const PredictConfig& cfg) {
     specs.push_back(label_head_spec(dict, loss));
   }
   const at::Tensor& gene = find_tensor(c, "model/bert.embeddings.gene.weight", dir);
-  model::ClassifierModel net(arch.model, model_shape(vocab, arch.collator(), arch.losses, nullptr), gene.size(1), ft.pooling,
+  // The pooling fine-tuning used ("auto" resolved the same way, from the architecture).
+  const std::string pooling = ft.pooling == "auto" ? arch.model.cell_pooling : ft.pooling;
+  model::ClassifierModel net(arch.model, model_shape(vocab, arch.collator(), arch.losses, nullptr), gene.size(1), pooling,
                              ft.head_layers, specs);
   {
     torch::NoGradGuard ng;

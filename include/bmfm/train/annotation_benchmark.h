@@ -22,7 +22,7 @@ struct AnnotationBenchmarkConfig {
   std::vector<std::string> methods;  // pca_knn | scratch | checkpoint; empty = no annotation benchmark
   std::string architecture = "configs/wced.yaml";        // scratch: a pretrain preset
   std::vector<std::string> architecture_overrides{"size=tiny"};
-  std::string pooling = "cls";
+  std::string pooling = "auto";
   int64_t head_layers = 1;
   int64_t batch_size = 32;
   int64_t bootstrap = 1000;

@@ -49,7 +49,7 @@ struct FinetuneConfig {
   std::string gene_column;
   std::string matrix = "X";
   std::vector<LabelHeadConfig> labels;
-  std::string pooling = "cls";  // cls | mean | pooler
+  std::string pooling = "auto";  // auto (the architecture's model.cell_pooling) | cls | mean | pooler
   int64_t head_layers = 1;      // 1 linear | 2 (dense, GELU, dropout, linear)
   std::vector<std::string> freeze;  // parameter-name prefixes kept fixed, e.g. [bert.embeddings, bert.layers.0.]
   double head_lr_multiplier = 1.0;  // heads + pooler learn at lr * this
