@@ -229,9 +229,9 @@ WcedGeneStats wced_gene_stats(const CellSource& source, const Vocab& vocab, cons
   for (int64_t j = 0; j < V; ++j) {
     const auto e = static_cast<double>(expressed[static_cast<size_t>(j)]);
     s.value_mean[static_cast<size_t>(j)] = static_cast<float>(e > 0 ? sum[static_cast<size_t>(j)] / e : global);
+    s.expressed[static_cast<size_t>(j)] = static_cast<float>(e / static_cast<double>(n));
     // Log-odds of "zero" among the cells where the gene is a target, with half
     // a count of smoothing on each side so unseen genes stay finite.
-    s.expressed[static_cast<size_t>(j)] = static_cast<float>(e / static_cast<double>(n));
     const double z = p_target_zero[static_cast<size_t>(j)] + 0.5, nz = e + 0.5;
     s.zero_logit[static_cast<size_t>(j)] = static_cast<float>(std::clamp(std::log(z / nz), -8.0, 8.0));
   }

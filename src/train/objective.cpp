@@ -99,6 +99,16 @@ model::ModelShape model_shape(const data::Vocab& vocab, const data::CollatorConf
   return s;
 }
 
+namespace {
+
+// The value head's squared error: over non-zero targets (zeros are the is-zero
+// head's), or over every target when the loss includes zeros.
+at::Tensor value_mse(const at::Tensor& pred, const at::Tensor& target, const at::Tensor& mask, bool include_zeros) {
+  return include_zeros ? masked_mse(pred, target, mask) : nonzero_mse(pred, target, mask);
+}
+
+}  // namespace
+
 at::Tensor contrastive_loss(const at::Tensor& projection, double temperature, const ViewGather& gather) {
   const int64_t B = projection.size(0);
   if (B % 2 != 0)
@@ -154,16 +164,14 @@ LossTerms compute_objective(const std::vector<LossConfig>& losses, const model::
       else if (l.kind == "token_value") v = token_value_loss(out.expr_out, b.expr_bins);
       else {
         at::Tensor all = at::ones_like(b.expr_values_target, at::kBool);
-        v = l.kind == "mse" ? (l.include_zeros ? masked_mse(out.expr_out.select(1, 0), b.expr_values_target, all)
-                                               : nonzero_mse(out.expr_out.select(1, 0), b.expr_values_target, all))
+        v = l.kind == "mse" ? value_mse(out.expr_out.select(1, 0), b.expr_values_target, all, l.include_zeros)
                             : is_zero_bce(out.expr_out.select(1, 1), b.expr_values_target, all);
       }
     } else {
       at::Tensor in_set = l.set == "input"       ? b.wced_set.eq(data::wced_set::kInput)
                           : l.set == "non_input" ? b.wced_set.eq(data::wced_set::kNonInput)
                                                  : b.wced_set.ne(data::wced_set::kNone);
-      v = l.kind == "mse" ? (l.include_zeros ? masked_mse(out.wced_value, b.wced_values, in_set)
-                                             : nonzero_mse(out.wced_value, b.wced_values, in_set))
+      v = l.kind == "mse" ? value_mse(out.wced_value, b.wced_values, in_set, l.include_zeros)
                           : is_zero_bce(out.wced_zero, b.wced_values, in_set);
     }
     r.terms.emplace_back(loss_name(l), v);

@@ -60,7 +60,9 @@ const config::Schema<LossConfig>& loss_schema() {
 }
 
 std::string loss_name(const LossConfig& l) {
-  if (l.field == "wced") return fmt::format("wced_{}_{}", l.set, l.kind);
+  // include_zeros is another quantity: it gets its own name, so both can be logged side by side.
+  if (l.field == "wced") return fmt::format("wced_{}_{}{}", l.set, l.kind, l.include_zeros ? "_with_zeros" : "");
+  if (l.field == "expressions" && l.include_zeros) return fmt::format("expressions_{}_with_zeros", l.kind);
   if (l.field == "label") return fmt::format("label_{}_{}", l.label, l.kind);
   return fmt::format("{}_{}", l.field, l.kind);
 }

@@ -51,6 +51,19 @@ TEST(RequireCounts, AcceptsIntegers) {
   EXPECT_NO_THROW(bmfm::io::require_counts(bmfm::test::small_anndata().layers.at("counts"), "counts"));
 }
 
+// counts_problem, by hand on small_anndata().X: values 1 2 3 4.5 5 6 7, the
+// first non-integer 4.5 at [2, 3], the largest value 7 (< 30: log-normalised range).
+TEST(CountsProblem, NamesTheFirstOffenderAndTheRange) {
+  CsrMatrix X = bmfm::test::small_anndata().X;
+  EXPECT_EQ(bmfm::io::counts_problem(X),
+            "cell row 2, gene column 3 holds 4.5 (not an integer); the largest value is 7, as in log-normalised data");
+  EXPECT_EQ(bmfm::io::counts_problem(X, 3), "");  // only the first 3 stored values are looked at: 1 2 3
+  EXPECT_EQ(bmfm::io::counts_problem(bmfm::test::small_anndata().layers.at("counts")), "");
+  X.data[6] = 2500;  // a non-integer matrix with a count-like range is not called log-normalised
+  EXPECT_EQ(bmfm::io::counts_problem(X, 1000000, 10),
+            "cell row 12, gene column 3 holds 4.5 (not an integer); the largest value is 2500");
+}
+
 TEST(RequireCounts, NamesFirstOffendingCellAndGene) {
   CsrMatrix X = bmfm::test::small_anndata().X;  // X[2, 3] = 4.5 is the first non-integer
   std::string m = message_of([&] { bmfm::io::require_counts(X, "X of data.h5ad"); });

@@ -172,6 +172,8 @@ TEST(Losses, WcedMseIncludeZeros) {
   const LossTerms t = compute_objective({plain, zeros}, shape, out, b);
   EXPECT_NEAR(t.terms[0].second.item<double>(), 0.5, 1e-6);
   EXPECT_NEAR(t.terms[1].second.item<double>(), 1.25 / 3.0, 1e-6);
+  EXPECT_EQ(t.terms[0].first, "wced_all_mse");
+  EXPECT_EQ(t.terms[1].first, "wced_all_mse_with_zeros");
 }
 
 }  // namespace bmfm::train
