@@ -54,7 +54,13 @@ Run add_pretrain_command(CLI::App& app) {
       throw ConfigError(std::string("distributed environment: ") + e.what());
     }
     if (env.rank > 0) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the job
-    train::ProcessGroup pg(env, run.distributed);
+    std::unique_ptr<train::ProcessGroup> group;
+    try {
+      group = std::make_unique<train::ProcessGroup>(env, run.distributed, run.trainer.device);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(e.what());
+    }
+    train::ProcessGroup& pg = *group;
     std::string out = run.output_dir;
     if (pg.is_main()) {
       if (resume_dir.empty() && fs::exists(fs::path(run.output_dir) / "checkpoints" / "last"))

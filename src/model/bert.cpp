@@ -43,10 +43,7 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& mask
 }
 
 BertImpl::BertImpl(const ModelConfig& cfg, const ModelShape& shape, int64_t gene_dim) : hidden_(cfg.hidden_size) {
-  if (cfg.attention == "sdpa" && !compat::kHasSdpa)
-    throw std::invalid_argument("model.attention=sdpa needs libtorch 2.x (this build has " TORCH_VERSION
-                                "); use auto or explicit");
-  const bool sdpa = cfg.attention == "sdpa" || (cfg.attention == "auto" && compat::kHasSdpa);
+  const bool sdpa = cfg.attention != "explicit";  // auto = sdpa
   embeddings_ = register_module("embeddings", FieldEmbeddings(cfg, shape, gene_dim));
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < cfg.num_layers; ++i) layers_->push_back(EncoderLayer(cfg, sdpa));

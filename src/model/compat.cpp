@@ -30,40 +30,19 @@ at::Tensor dropout(const at::Tensor& x, double p, bool train) {
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                      double dropout_p, bool use_sdpa) {
-#if TORCH_VERSION_MAJOR >= 2
   if (use_sdpa) {
     std::optional<at::Tensor> m;
     if (mask.defined()) m = mask.to(q.scalar_type());
     return at::scaled_dot_product_attention(q, k, v, m, dropout_p, /*is_causal=*/false);
   }
-#else
-  (void)use_sdpa;
-#endif
   return attention_explicit(q, k, v, mask, dropout_p);
 }
 
 namespace {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 bool autocast_enabled(at::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
 void set_autocast_enabled(at::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
 at::ScalarType autocast_dtype(at::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
 void set_autocast_dtype(at::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
-#else
-bool autocast_enabled(at::DeviceType d) {
-  return d == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-}
-void set_autocast_enabled(at::DeviceType d, bool on) {
-  if (d == at::kCUDA) at::autocast::set_enabled(on);
-  else at::autocast::set_cpu_enabled(on);
-}
-at::ScalarType autocast_dtype(at::DeviceType d) {
-  return d == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-}
-void set_autocast_dtype(at::DeviceType d, at::ScalarType t) {
-  if (d == at::kCUDA) at::autocast::set_autocast_gpu_dtype(t);
-  else at::autocast::set_autocast_cpu_dtype(t);
-}
-#endif
 }  // namespace
 
 AutocastGuard::AutocastGuard(at::DeviceType device_type, bool enabled) : device_(device_type), enabled_(enabled) {

@@ -51,6 +51,17 @@ std::string blas_library_path() {
   return realpath(info.dli_fname, resolved) ? std::string(resolved) : std::string(info.dli_fname);
 }
 
+// Two OpenMP runtimes can be on disk (the torch wheel ships its own libgomp,
+// OpenBLAS and our code use the system's); both have the soname libgomp.so.1,
+// so the dynamic loader keeps the first one found and every caller uses it.
+std::string openmp_library_path() {
+  void* sym = dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+  Dl_info info{};
+  if (!sym || dladdr(sym, &info) == 0 || !info.dli_fname) return "(none)";
+  char resolved[PATH_MAX];
+  return realpath(info.dli_fname, resolved) ? std::string(resolved) : std::string(info.dli_fname);
+}
+
 std::string openblas_config() {
   using Fn = char* (*)();
   auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
@@ -91,8 +102,15 @@ RuntimeInfo runtime_info(bool measure_gemm) {
   r.blas_is_reference = r.blas_config.empty() && r.blas_library.find("blas/libblas") != std::string::npos;
   r.threads = at::get_num_threads();
   r.available_cores = available_cores();
+  r.openmp_library = openmp_library_path();
+  r.mkl = at::hasMKL();
   r.mkldnn = at::hasMKLDNN();
   r.cpu_bf16 = cpu_has_bf16();
+  r.cuda_built = at::globalContext().hasCUDART();
+  if (r.cuda_built) {
+    r.cudart_version = at::globalContext().versionCUDART();
+    r.cudnn_version = at::globalContext().hasCuDNN() ? at::globalContext().versionCuDNN() : 0;
+  }
   r.cuda = torch::cuda::is_available();
   r.cuda_devices = r.cuda ? static_cast<int>(torch::cuda::device_count()) : 0;
   if (measure_gemm) r.gemm_gflops = measure_gemm_gflops();
@@ -103,14 +121,22 @@ std::string to_text(const RuntimeInfo& r) {
   std::ostringstream out;
   out << fmt::format("bmfm     {}\n", r.bmfm_version);
   out << fmt::format("libtorch {}\n", r.torch_version);
-  out << fmt::format("BLAS     {}{}\n", r.blas_library,
+  out << fmt::format("BLAS     {}{}{}\n", r.mkl ? "libtorch: MKL (built in); eval: " : "", r.blas_library,
                      r.blas_config.empty() ? "" : "  (" + r.blas_config + ")");
   if (r.blas_is_reference)
     out << "         WARNING: reference BLAS (~20x slower fp32 GEMM); run scripts/install-deps.sh to select OpenBLAS\n";
   if (r.gemm_gflops > 0) out << fmt::format("GEMM     {:.1f} GFLOP/s fp32 (1024^3, {} threads)\n", r.gemm_gflops, r.threads);
   out << fmt::format("threads  {} (of {} available cores)\n", r.threads, r.available_cores);
+  out << fmt::format("OpenMP   {}\n", r.openmp_library);
   out << fmt::format("oneDNN   {}   CPU bf16: {}\n", r.mkldnn ? "yes" : "no", r.cpu_bf16 ? "yes" : "no");
-  out << fmt::format("CUDA     {}\n", r.cuda ? fmt::format("yes ({} device(s))", r.cuda_devices) : std::string("no"));
+  std::string cuda = "not built (CPU-only libtorch)";
+  if (r.cuda_built) {
+    cuda = fmt::format("built (runtime {}.{}{}), ", r.cudart_version / 1000, r.cudart_version % 1000 / 10,
+                       r.cudnn_version ? fmt::format(", cuDNN {}.{}", r.cudnn_version / 10000, r.cudnn_version % 10000 / 100)
+                                       : std::string());
+    cuda += r.cuda ? fmt::format("{} device(s)", r.cuda_devices) : std::string("no device");
+  }
+  out << fmt::format("CUDA     {}\n", cuda);
   return out.str();
 }
 
@@ -119,7 +145,10 @@ std::string to_json(const RuntimeInfo& r) {
                       {"blas_library", r.blas_library},   {"blas_config", r.blas_config},
                       {"blas_is_reference", r.blas_is_reference},
                       {"threads", r.threads},             {"available_cores", r.available_cores},
+                      {"openmp_library", r.openmp_library}, {"mkl", r.mkl},
                       {"mkldnn", r.mkldnn},               {"cpu_bf16", r.cpu_bf16},
+                      {"cuda_built", r.cuda_built},       {"cudart_version", r.cudart_version},
+                      {"cudnn_version", r.cudnn_version},
                       {"cuda", r.cuda},                   {"cuda_devices", r.cuda_devices},
                       {"gemm_gflops", r.gemm_gflops}};
   return j.dump(2);

@@ -90,18 +90,37 @@ const config::Schema<DistributedConfig>& distributed_schema() {
   using D = DistributedConfig;
   static const auto schema =
       config::Schema<D>("distributed")
-          .field("backend", &D::backend, "auto (gloo) | gloo | nccl (not supported yet)")
+          .field("backend", &D::backend, "auto (nccl on CUDA devices, gloo on CPU) | gloo | nccl")
           .field("timeout_s", &D::timeout_s, "seconds a collective or the rendezvous may wait before failing")
           .field("bucket_mb", &D::bucket_mb, "gradient all-reduce bucket size in MB")
           .check([](const D& d, const config::Config& cfg, const std::string& p) {
             config::require_one_of(cfg, p + "backend", d.backend, {"auto", "gloo", "nccl"});
-            if (d.backend == "nccl")
-              config::fail(cfg, p + "backend",
-                           "nccl is not supported yet (Gloo handles CPU and CUDA tensors; use auto or gloo)");
             if (!(d.timeout_s > 0)) config::fail(cfg, p + "timeout_s", "must be positive");
             if (!(d.bucket_mb > 0)) config::fail(cfg, p + "bucket_mb", "must be positive");
           });
   return schema;
+}
+
+std::string resolve_backend(const std::string& configured, bool cuda_device, bool nccl_built) {
+  const std::string b = configured == "auto" ? (cuda_device && nccl_built ? "nccl" : "gloo") : configured;
+  if (b == "nccl" && !cuda_device)
+    throw std::invalid_argument("distributed.backend=nccl needs CUDA devices (trainer.device is the CPU); use gloo or "
+                                "auto");
+  if (b == "nccl" && !nccl_built)
+    throw std::invalid_argument("distributed.backend=nccl: this build of bmfm has no NCCL (its libtorch was built "
+                                "without CUDA); use gloo");
+  if (b != "nccl" && b != "gloo")
+    throw std::invalid_argument("distributed.backend must be auto, gloo or nccl, not '" + configured + "'");
+  return b;
+}
+
+int64_t rank_cuda_index(const DistEnv& env, int64_t device_count) {
+  if (env.local_rank >= device_count)
+    throw std::invalid_argument(fmt::format(
+        "local rank {} of {} needs CUDA device {}, but this machine has {} CUDA device(s): start at most {} ranks "
+        "per machine (bmfm launch --nproc-per-node / srun --ntasks-per-node)", env.local_rank,
+        env.local_world_size, env.local_rank, device_count, device_count));
+  return env.local_rank;
 }
 
 }  // namespace bmfm::train

@@ -1,7 +1,10 @@
-// The c10d Gloo headers are guarded by the macro libtorch itself was built
-// with; Debian's libtorch 1.13 and the PyTorch 2.x wheels both have Gloo.
+// The c10d Gloo and NCCL headers are guarded by the macros libtorch itself
+// was built with; the CUDA wheel has both (CMakeLists.txt sets BMFM_WITH_NCCL).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
+#endif
+#if defined(BMFM_WITH_NCCL) && !defined(USE_C10D_NCCL)
+#define USE_C10D_NCCL
 #endif
 #include "bmfm/train/process_group.h"
 
@@ -12,12 +15,25 @@
 #include <spdlog/spdlog.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 namespace bmfm::train {
 
+#ifdef USE_C10D_NCCL
+constexpr bool kNcclBuilt = true;
+#else
+constexpr bool kNcclBuilt = false;
+#endif
+
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  c10::intrusive_ptr<c10d::Backend> pg;  // ProcessGroupGloo or ProcessGroupNCCL
+  // Where collective buffers live: the host for Gloo (CUDA tensors are staged
+  // through it), this rank's GPU for NCCL.
+  at::Device device{at::kCPU};
 };
 
 namespace {
@@ -37,9 +53,18 @@ bool is_local(const std::string& addr) { return addr == "127.0.0.1" || addr == "
 
 }  // namespace
 
-ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg)
+ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg, const std::string& device)
     : env_(env), cfg_(cfg), impl_(std::make_unique<Impl>()) {
   if (!env_.distributed()) return;
+  const bool cuda = device.rfind("cuda", 0) == 0 || (device == "auto" && torch::cuda::is_available());
+  // Config errors before any socket is opened.
+  backend_ = resolve_backend(cfg_.backend, cuda, kNcclBuilt);
+  if (cuda) {
+    if (!torch::cuda::is_available())
+      throw std::invalid_argument("trainer.device=" + device + ": this machine has no usable CUDA device");
+    const int64_t index = rank_cuda_index(env_, static_cast<int64_t>(torch::cuda::device_count()));
+    if (backend_ == "nccl") impl_->device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(cfg_.timeout_s * 1000));
   try {
     c10d::TCPStoreOptions so;
@@ -55,12 +80,22 @@ ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg)
         env_.master_addr, env_.master_port, env_.world_size, cfg_.timeout_s, first_line(e.what())));
   }
   try {
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    // One machine: the loopback interface (hostnames in sandboxes often do not resolve).
-    opts->devices.push_back(is_local(env_.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                                       : c10d::ProcessGroupGloo::createDefaultDevice());
-    impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, static_cast<int>(env_.rank),
-                                                            static_cast<int>(env_.world_size), opts);
+#ifdef USE_C10D_NCCL
+    if (backend_ == "nccl") {
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = timeout;
+      impl_->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, static_cast<int>(env_.rank),
+                                                              static_cast<int>(env_.world_size), opts);
+    }
+#endif
+    if (backend_ == "gloo") {
+      auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+      // One machine: the loopback interface (hostnames in sandboxes often do not resolve).
+      opts->devices.push_back(is_local(env_.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                         : c10d::ProcessGroupGloo::createDefaultDevice());
+      impl_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, static_cast<int>(env_.rank),
+                                                              static_cast<int>(env_.world_size), opts);
+    }
   } catch (const std::exception& e) {
     // Creating the group connects every pair of ranks: a rank that never came
     // (or died before) shows up here as a timeout.
@@ -69,8 +104,9 @@ ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg)
         "connected): {}", env_.rank, env_.master_addr, env_.master_port, env_.world_size, cfg_.timeout_s,
         first_line(e.what())));
   }
-  spdlog::info("distributed: rank {} of {} (local {} of {}, from {}), Gloo, rendezvous {}:{}", env_.rank,
-               env_.world_size, env_.local_rank, env_.local_world_size, env_.source, env_.master_addr,
+  spdlog::info("distributed: rank {} of {} (local {} of {}, from {}), {}, rendezvous {}:{}", env_.rank,
+               env_.world_size, env_.local_rank, env_.local_world_size, env_.source,
+               backend_ == "nccl" ? "NCCL on " + impl_->device.str() : std::string("Gloo"), env_.master_addr,
                env_.master_port);
 }
 
@@ -80,9 +116,10 @@ void ProcessGroup::broadcast(const std::vector<at::Tensor>& tensors) {
   if (!env_.distributed()) return;
   try {
     for (const auto& t : tensors) {
-      std::vector<at::Tensor> one{t.is_cuda() ? t.cpu() : t};
+      const bool staged = t.device() != impl_->device;
+      std::vector<at::Tensor> one{staged ? t.to(impl_->device) : t};
       impl_->pg->broadcast(one)->wait();
-      if (t.is_cuda()) t.copy_(one[0]);
+      if (staged) t.copy_(one[0]);
     }
   } catch (const std::exception& e) {
     collective_failed(env_, "broadcast", e);
@@ -97,7 +134,7 @@ void ProcessGroup::allreduce_mean(const std::vector<at::Tensor>& tensors) {
   auto flush = [&] {
     if (bucket.empty()) return;
     std::vector<at::Tensor> flat;
-    for (const auto& t : bucket) flat.push_back(t.detach().to(at::kCPU, at::kFloat).reshape({-1}));
+    for (const auto& t : bucket) flat.push_back(t.detach().to(impl_->device, at::kFloat).reshape({-1}));
     std::vector<at::Tensor> buf{at::cat(flat)};
     impl_->pg->allreduce(buf)->wait();
     buf[0].div_(static_cast<double>(env_.world_size));
@@ -124,20 +161,24 @@ void ProcessGroup::allreduce_mean(const std::vector<at::Tensor>& tensors) {
 
 std::vector<double> ProcessGroup::allreduce_sum(const std::vector<double>& values) {
   if (!env_.distributed() || values.empty()) return values;
-  std::vector<at::Tensor> buf{at::tensor(values, at::kDouble)};
+  std::vector<at::Tensor> buf{at::tensor(values, at::kDouble).to(impl_->device)};
   try {
     impl_->pg->allreduce(buf)->wait();
   } catch (const std::exception& e) {
     collective_failed(env_, "metric all-reduce", e);
   }
-  const double* p = buf[0].data_ptr<double>();
+  const at::Tensor host = buf[0].cpu();
+  const double* p = host.data_ptr<double>();
   return std::vector<double>(p, p + values.size());
 }
 
 void ProcessGroup::barrier() {
   if (!env_.distributed()) return;
   try {
-    impl_->pg->barrier()->wait();
+    c10d::BarrierOptions opts;
+    // NCCL's barrier is an all-reduce on a device: name this rank's.
+    if (impl_->device.is_cuda()) opts.device_ids = {impl_->device.index()};
+    impl_->pg->barrier(opts)->wait();
   } catch (const std::exception& e) {
     collective_failed(env_, "barrier", e);
   }

@@ -351,6 +351,8 @@ void Run::save(const std::string& name) {
     c.tensors.emplace_back("optim/exp_avg_sq/" + p.name, p.exp_avg_sq);
   }
   c.tensors.emplace_back("rng/cpu", at::detail::getDefaultCPUGenerator().get_state());
+  // Dropout on a GPU draws from the device's generator: saved too, for an exact resume there.
+  if (device_.is_cuda()) c.tensors.emplace_back("rng/cuda", at::globalContext().defaultGenerator(device_).get_state());
   c.files["config.yaml"] = config_yaml_;
   c.files["vocab.json"] = read_text(fs::path(data_.corpus->dir()) / "vocab.json");
   if (!data_.corpus->labels().columns().empty()) c.files["labels.json"] = data_.corpus->labels().to_json();
@@ -394,6 +396,16 @@ void Run::load(const std::string& dir) {
   opt_.load_state(meta.at("optimizer").at("steps").get<int64_t>(), m, v);
   at::Generator cpu_gen = at::detail::getDefaultCPUGenerator();
   cpu_gen.set_state(find_tensor(c, "rng/cpu", dir));
+  if (device_.is_cuda()) {
+    const auto it = saved.find("rng/cuda");
+    if (it != saved.end()) {
+      at::Generator cuda_gen = at::globalContext().defaultGenerator(device_);
+      cuda_gen.set_state(*it->second);
+    } else {
+      spdlog::warn("checkpoint {}: no CUDA random state (written on the CPU): dropout draws will differ from an "
+                   "uninterrupted run", dir);
+    }
+  }
   p_.step = meta.at("step");
   p_.epoch = meta.at("epoch");
   p_.loader.epoch = meta.at("loader").at("epoch");

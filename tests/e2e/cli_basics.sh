@@ -8,7 +8,7 @@ expect_in "$WORK/out" "inspect"
 expect_in "$WORK/out" "info"
 
 expect_exit 0 "$BMFM" --version
-expect_in "$WORK/out" "libtorch 1."
+expect_in "$WORK/out" "libtorch 2."
 expect_in "$WORK/out" "BLAS"
 expect_in "$WORK/out" "CUDA"
 
@@ -26,7 +26,12 @@ expect_exit 0 "$BMFM" info --json --threads 2
 import json, sys
 info = json.load(open(sys.argv[1]))
 assert info["threads"] == 2, info
-assert info["torch_version"].startswith("1.") or info["torch_version"].startswith("2."), info
+assert info["torch_version"].startswith("2."), info
+# The CUDA build of LibTorch, on a machine with or without a GPU.
+assert info["cuda_built"] and info["cudart_version"] >= 13000, info
+assert info["cuda"] == (info["cuda_devices"] > 0), info
+# One OpenMP runtime in the process, and it is the one printed.
+assert "libgomp" in info["openmp_library"] or "libiomp" in info["openmp_library"], info["openmp_library"]
 # install-deps.sh selects OpenBLAS: the reference BLAS is ~20x slower.
 assert not info["blas_is_reference"], info["blas_library"]
 assert "openblas" in info["blas_library"].lower(), info["blas_library"]

@@ -131,4 +131,14 @@ done
 wait "${PIDS[0]}" || { cat s0.err; fail "SLURM rank 0 failed"; }
 wait "${PIDS[1]}" || { cat s1.err; fail "SLURM rank 1 failed"; }
 expect_in s0.err "distributed: rank 0 of 2 (local 0 of 2, from slurm), Gloo, rendezvous localhost:$((PORT + 5))"
+# 6. NCCL where it cannot run: config errors (exit 2) before any rendezvous,
+# naming the key; a CUDA device on a machine without one is refused the same way.
+expect_exit 2 env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((PORT + 6)) "$BMFM" pretrain "${RUN[@]}" trainer.max_steps=2 \
+  distributed.backend=nccl --output-dir n
+expect_in "$WORK/err" "distributed.backend=nccl needs CUDA devices"
+if ! "$BMFM" info --json --no-bench | grep -q '"cuda": true'; then
+  expect_exit 2 env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((PORT + 6)) "$BMFM" pretrain "${RUN[@]}" trainer.max_steps=2 \
+    trainer.device=cuda --output-dir n
+  expect_in "$WORK/err" "no usable CUDA device"
+fi
 echo "distributed e2e: ok (rank 1 killed, launcher exited $RC after ${ELAPSED}s)"

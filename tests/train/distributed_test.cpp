@@ -78,5 +78,42 @@ TEST(DistEnv, BadValuesNameTheVariable) {
             std::string::npos);
 }
 
+TEST(Backend, AutoIsNcclOnCudaAndGlooOnCpu) {
+  EXPECT_EQ(resolve_backend("auto", true, true), "nccl");
+  EXPECT_EQ(resolve_backend("auto", false, true), "gloo");
+  EXPECT_EQ(resolve_backend("auto", true, false), "gloo");  // a build without NCCL stages through the host
+  EXPECT_EQ(resolve_backend("gloo", true, true), "gloo");    // asked for: Gloo on CUDA tensors (staged)
+  EXPECT_EQ(resolve_backend("nccl", true, true), "nccl");
+}
+
+TEST(Backend, NcclWhereItCannotRunIsAnError) {
+  auto message = [](const std::string& b, bool cuda, bool built) {
+    try {
+      resolve_backend(b, cuda, built);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("nccl", false, true).find("needs CUDA devices"), std::string::npos);
+  EXPECT_NE(message("nccl", true, false).find("has no NCCL"), std::string::npos);
+  EXPECT_NE(message("mpi", false, true).find("auto, gloo or nccl"), std::string::npos);
+}
+
+TEST(Backend, OneGpuPerLocalRank) {
+  DistEnv e = from({{"RANK", "5"}, {"WORLD_SIZE", "8"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "4"},
+                    {"MASTER_ADDR", "h"}});
+  EXPECT_EQ(rank_cuda_index(e, 4), 1);
+  EXPECT_EQ(rank_cuda_index(e, 2), 1);
+  e.local_rank = 3;
+  try {
+    rank_cuda_index(e, 2);
+    FAIL() << "local rank 3 on a 2-GPU machine was accepted";
+  } catch (const std::invalid_argument& err) {
+    EXPECT_NE(std::string(err.what()).find("local rank 3 of 4 needs CUDA device 3, but this machine has 2"),
+              std::string::npos) << err.what();
+  }
+}
+
 }  // namespace
 }  // namespace bmfm::train

@@ -1,5 +1,6 @@
-// Every difference between the libtorch versions bmfm builds against (Debian's
-// 1.13 on CPU machines, 2.x on GPU machines) lives here and nowhere else.
+// The few places where bmfm picks between libtorch kernels (attention, dropout)
+// or drives a libtorch state machine (autocast) live here. bmfm builds against
+// LibTorch 2.x only (docs/design-changes.md: Debian's 1.13 was dropped).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -9,25 +10,24 @@
 
 namespace bmfm::model::compat {
 
-// True when this libtorch has the public at::scaled_dot_product_attention
-// (2.0+: flash / memory-efficient kernels on CUDA, fused CPU kernel).
-// 1.13's private at::_scaled_dot_product_attention is the plain composite
-// (matmul, softmax, matmul) on CPU, no better than our explicit version.
-inline constexpr bool kHasSdpa = TORCH_VERSION_MAJOR >= 2;
+static_assert(TORCH_VERSION_MAJOR >= 2, "bmfm needs LibTorch 2.x (scripts/install-deps.sh fetches it)");
 
 // softmax(q k^T / sqrt(d) + mask) v for q, k, v (B, heads, L, d). `mask` is
 // additive (B, 1, 1, L), 0 or -inf, or undefined. Dropout on the attention
-// probabilities when `dropout_p` > 0. Uses SDPA when available and allowed.
+// probabilities when `dropout_p` > 0. `use_sdpa`: at::scaled_dot_product_attention
+// (flash / memory-efficient kernels on CUDA, the fused CPU kernel), else the
+// explicit matmul-softmax-matmul below.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                      double dropout_p, bool use_sdpa);
 
-// The same computation written out (reference for tests, and 1.13's path).
+// The same computation written out (reference for tests; model.attention=explicit).
 at::Tensor attention_explicit(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                               double dropout_p);
 
-// Inverted dropout. On CPU, 1.13's at::dropout draws through bernoulli_,
-// ~10x slower than uniform_ (a tenth of a training step went there): the CPU
-// path draws uniforms and compares instead. CUDA keeps the fused kernel.
+// Inverted dropout. On CPU, at::dropout draws through bernoulli_, ~10x slower
+// than uniform_ (measured on 1.13, where a tenth of a training step went
+// there): the CPU path draws uniforms and compares instead. CUDA keeps the
+// fused kernel.
 at::Tensor dropout(const at::Tensor& x, double p, bool train);
 
 // bf16 autocast for the scope of the object on `device_type` (CPU or CUDA),

@@ -15,9 +15,14 @@ struct RuntimeInfo {
   bool blas_is_reference = false;  // netlib reference BLAS: ~20x slower fp32 GEMM
   int threads = 1;           // torch intra-op threads
   int available_cores = 1;   // CPUs this process may run on (sched affinity)
+  std::string openmp_library;  // the libgomp/libiomp whose omp_get_max_threads this process calls
+  bool mkl = false;          // libtorch's own GEMMs go to MKL (the PyPI wheel), not the system BLAS
   bool mkldnn = false;
   bool cpu_bf16 = false;     // CPU advertises avx512_bf16 / amx_bf16
-  bool cuda = false;
+  bool cuda_built = false;  // libtorch has its CUDA backend (the 2.x wheel build)
+  long cudart_version = 0;  // e.g. 13020 for CUDA 13.2, when built
+  long cudnn_version = 0;
+  bool cuda = false;        // built and at least one device
   int cuda_devices = 0;
   double gemm_gflops = 0;    // measured fp32 GEMM throughput (0 when not measured)
 };

@@ -38,10 +38,19 @@ DistEnv dist_env();  // from this process's environment
 std::string first_slurm_host(const std::string& nodelist);
 
 struct DistributedConfig {
-  std::string backend = "auto";  // auto (gloo) | gloo | nccl (not supported yet)
+  std::string backend = "auto";  // auto (nccl on CUDA devices, gloo on CPU) | gloo | nccl
   double timeout_s = 300;        // a collective (or the rendezvous) that waits longer fails, naming it
   double bucket_mb = 25;         // gradients are all-reduced in flat buckets of about this size
 };
 const config::Schema<DistributedConfig>& distributed_schema();
+
+// The collective backend of a run: `configured` (auto | gloo | nccl) for a run
+// on a CUDA device or not. auto = nccl on CUDA, gloo on CPU. std::invalid_argument
+// for nccl on a CPU device, or on a build without NCCL (`nccl_built`).
+std::string resolve_backend(const std::string& configured, bool cuda_device, bool nccl_built);
+
+// The CUDA device index of a rank: its LOCAL_RANK, one GPU per process on a
+// machine. std::invalid_argument when the machine has fewer devices than ranks.
+int64_t rank_cuda_index(const DistEnv& env, int64_t device_count);
 
 }  // namespace bmfm::train
