@@ -39,11 +39,12 @@ DeterministicInit::~DeterministicInit() { at::set_num_threads(threads_); }
 
 namespace {
 
-// The library that provides sgemm_ is the BLAS libtorch will call (Debian's
-// libtorch links libblas.so.3, which update-alternatives points somewhere).
-std::string blas_library_path() {
-  void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
-  if (!sym) return "(sgemm_ not found)";
+// The library that provides `symbol` first in load order is the one every
+// caller gets: sgemm_ says which BLAS libtorch and eval call (the MKL inside
+// libtorch_cpu.so, linked first on purpose: CMakeLists.txt), dsyevr_ which LAPACK.
+std::string provider_path(const char* symbol) {
+  void* sym = dlsym(RTLD_DEFAULT, symbol);
+  if (!sym) return fmt::format("({} not found)", symbol);
   Dl_info info{};
   if (dladdr(sym, &info) == 0 || !info.dli_fname) return "(unknown)";
   // libblas.so.3 is an update-alternatives symlink; the target says which BLAS it is.
@@ -97,7 +98,8 @@ RuntimeInfo runtime_info(bool measure_gemm) {
   RuntimeInfo r;
   r.bmfm_version = BMFM_VERSION;
   r.torch_version = TORCH_VERSION;
-  r.blas_library = blas_library_path();
+  r.blas_library = provider_path("sgemm_");
+  r.lapack_library = provider_path("dsyevr_");
   r.blas_config = openblas_config();
   r.blas_is_reference = r.blas_config.empty() && r.blas_library.find("blas/libblas") != std::string::npos;
   r.threads = at::get_num_threads();
@@ -121,8 +123,9 @@ std::string to_text(const RuntimeInfo& r) {
   std::ostringstream out;
   out << fmt::format("bmfm     {}\n", r.bmfm_version);
   out << fmt::format("libtorch {}\n", r.torch_version);
-  out << fmt::format("BLAS     {}{}{}\n", r.mkl ? "libtorch: MKL (built in); eval: " : "", r.blas_library,
-                     r.blas_config.empty() ? "" : "  (" + r.blas_config + ")");
+  const bool mkl_blas = r.mkl && r.blas_library.find("libtorch_cpu") != std::string::npos;
+  out << fmt::format("BLAS     {}{}\n", r.blas_library, mkl_blas ? "  (MKL, inside libtorch)" : "");
+  out << fmt::format("LAPACK   {}{}\n", r.lapack_library, r.blas_config.empty() ? "" : "  (" + r.blas_config + ")");
   if (r.blas_is_reference)
     out << "         WARNING: reference BLAS (~20x slower fp32 GEMM); run scripts/install-deps.sh to select OpenBLAS\n";
   if (r.gemm_gflops > 0) out << fmt::format("GEMM     {:.1f} GFLOP/s fp32 (1024^3, {} threads)\n", r.gemm_gflops, r.threads);
@@ -142,7 +145,8 @@ std::string to_text(const RuntimeInfo& r) {
 
 std::string to_json(const RuntimeInfo& r) {
   nlohmann::json j = {{"bmfm_version", r.bmfm_version},   {"torch_version", r.torch_version},
-                      {"blas_library", r.blas_library},   {"blas_config", r.blas_config},
+                      {"blas_library", r.blas_library},   {"lapack_library", r.lapack_library},
+                      {"blas_config", r.blas_config},
                       {"blas_is_reference", r.blas_is_reference},
                       {"threads", r.threads},             {"available_cores", r.available_cores},
                       {"openmp_library", r.openmp_library}, {"mkl", r.mkl},

@@ -32,9 +32,11 @@ assert info["cuda_built"] and info["cudart_version"] >= 13000, info
 assert info["cuda"] == (info["cuda_devices"] > 0), info
 # One OpenMP runtime in the process, and it is the one printed.
 assert "libgomp" in info["openmp_library"] or "libiomp" in info["openmp_library"], info["openmp_library"]
-# install-deps.sh selects OpenBLAS: the reference BLAS is ~20x slower.
+# GEMMs go to the MKL inside libtorch_cpu.so (linked ahead of OpenBLAS on
+# purpose); LAPACK to the OpenBLAS install-deps.sh selects (never the reference one).
 assert not info["blas_is_reference"], info["blas_library"]
-assert "openblas" in info["blas_library"].lower(), info["blas_library"]
+assert info["mkl"] and "libtorch_cpu" in info["blas_library"], info["blas_library"]
+assert "openblas" in info["lapack_library"].lower(), info["lapack_library"]
 assert info["blas_config"].startswith("OpenBLAS"), info["blas_config"]
 assert info["gemm_gflops"] > 10, info
 PY

@@ -10,8 +10,9 @@ namespace bmfm::model {
 struct RuntimeInfo {
   std::string bmfm_version;
   std::string torch_version;
-  std::string blas_library;  // the shared object that provides sgemm_ in this process
-  std::string blas_config;   // openblas_get_config() when the BLAS is OpenBLAS
+  std::string blas_library;  // the shared object that provides sgemm_ in this process (torch's and eval's GEMMs)
+  std::string lapack_library;  // ... and dsyevr_ (eval's exact PCA)
+  std::string blas_config;   // openblas_get_config() when OpenBLAS is loaded
   bool blas_is_reference = false;  // netlib reference BLAS: ~20x slower fp32 GEMM
   int threads = 1;           // torch intra-op threads
   int available_cores = 1;   // CPUs this process may run on (sched affinity)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Transductive pretraining on one labelled shared file, as users of scVI do:
+# pretrain a preset on the file's own cells (labels unused), then score the
+# checkpoint's zero-shot embedding next to the PCA baseline with the benchmark
+# registry's entry for that file (its counts matrix, labels and batches).
+#
+#   bash bench/real_representation.sh DATASET CONFIG [pretrain overrides...]
+#   bash bench/real_representation.sh cellbench_lung_celllines_5batch configs/wced.yaml size=small \
+#        trainer.max_steps=1500 data.gene_column=gene_symbol
+#
+# Outputs under runs/real_representation/DATASET-<config name>; prints the
+# pretraining wall time and the benchmark table (results.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset=$1 config=$2
+shift 2
+BMFM=${BMFM:-./build/bmfm}
+DATA=${BMFM_DATA_DIR:-../shared/data}
+out=runs/real_representation/$dataset-$(basename "$config" .yaml)
+entry=configs/benchmark/datasets/$dataset.yaml
+counts=$(sed -n 's/^counts: *//p' "$entry")
+rm -rf "$out"
+mkdir -p "$out"
+start=$(date +%s)
+"$BMFM" pretrain --config "$config" "data.inputs=[$DATA/$dataset.h5ad]" ${counts:+data.matrix=$counts} "$@" \
+  --output-dir "$out/pretrain" --log-level warn
+echo "pretraining: $(( $(date +%s) - start )) s ($config $*)" | tee "$out/pretrain_time.txt"
+BMFM_DATA_DIR=$DATA "$BMFM" benchmark --config configs/benchmark/zero_shot.yaml "datasets=[$dataset]" \
+  "zero_shot.methods=[pca]" checkpoint="$out/pretrain" zero_shot.umap=false --output-dir "$out/benchmark" --log-level warn
+cat "$out/benchmark/results.md"
