@@ -52,17 +52,6 @@ std::string provider_path(const char* symbol) {
   return realpath(info.dli_fname, resolved) ? std::string(resolved) : std::string(info.dli_fname);
 }
 
-// Two OpenMP runtimes can be on disk (the torch wheel ships its own libgomp,
-// OpenBLAS and our code use the system's); both have the soname libgomp.so.1,
-// so the dynamic loader keeps the first one found and every caller uses it.
-std::string openmp_library_path() {
-  void* sym = dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-  Dl_info info{};
-  if (!sym || dladdr(sym, &info) == 0 || !info.dli_fname) return "(none)";
-  char resolved[PATH_MAX];
-  return realpath(info.dli_fname, resolved) ? std::string(resolved) : std::string(info.dli_fname);
-}
-
 std::string openblas_config() {
   using Fn = char* (*)();
   auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
@@ -104,7 +93,10 @@ RuntimeInfo runtime_info(bool measure_gemm) {
   r.blas_is_reference = r.blas_config.empty() && r.blas_library.find("blas/libblas") != std::string::npos;
   r.threads = at::get_num_threads();
   r.available_cores = available_cores();
-  r.openmp_library = openmp_library_path();
+  // Two OpenMP runtimes can be on disk (the torch wheel ships its own libgomp,
+  // OpenBLAS and our code use the system's); both have the soname libgomp.so.1,
+  // so the dynamic loader keeps the first one found and every caller uses it.
+  r.openmp_library = provider_path("omp_get_max_threads");
   r.mkl = at::hasMKL();
   r.mkldnn = at::hasMKLDNN();
   r.cpu_bf16 = cpu_has_bf16();
