@@ -7,6 +7,7 @@
 #define USE_C10D_NCCL
 #endif
 #include "bmfm/train/process_group.h"
+#include "bmfm/train/trainer.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -56,12 +57,16 @@ bool is_local(const std::string& addr) { return addr == "127.0.0.1" || addr == "
 ProcessGroup::ProcessGroup(const DistEnv& env, const DistributedConfig& cfg, const std::string& device)
     : env_(env), cfg_(cfg), impl_(std::make_unique<Impl>()) {
   if (!env_.distributed()) return;
-  const bool cuda = device.rfind("cuda", 0) == 0 || (device == "auto" && torch::cuda::is_available());
-  // Config errors before any socket is opened.
+  // Config errors before any socket is opened: the device as the trainer resolves it.
+  at::Device run_device(at::kCPU);
+  try {
+    run_device = resolve_device(device);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(e.what());
+  }
+  const bool cuda = run_device.is_cuda();
   backend_ = resolve_backend(cfg_.backend, cuda, kNcclBuilt);
   if (cuda) {
-    if (!torch::cuda::is_available())
-      throw std::invalid_argument("trainer.device=" + device + ": this machine has no usable CUDA device");
     const int64_t index = rank_cuda_index(env_, static_cast<int64_t>(torch::cuda::device_count()));
     if (backend_ == "nccl") impl_->device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
   }

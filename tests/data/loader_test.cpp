@@ -19,6 +19,17 @@ using namespace bmfm::data;
 
 namespace {
 
+// One process (rank 0 of 1, not read from $RANK), `threads` workers.
+LoaderConfig one_process(int64_t batch_size, int64_t seed, int64_t threads) {
+  LoaderConfig lc;
+  lc.batch_size = batch_size;
+  lc.seed = seed;
+  lc.world_size = 1;
+  lc.rank = 0;
+  lc.threads = threads;
+  return lc;
+}
+
 // A synthetic source: cell i has genes 5 .. 5 + (i % 7) with values i + k.
 class FakeSource : public CellSource {
  public:
@@ -93,12 +104,7 @@ TEST(Loader, BatchesDoNotDependOnThreadCount) {
   TransformConfig tc;
   const TransformPipeline pipe(tc, vocab);
   const Collator col(vocab, mlm_config(16), {}, 5);
-  LoaderConfig lc;
-  lc.batch_size = 8;
-  lc.seed = 11;
-  lc.world_size = 1;
-  lc.rank = 0;
-  lc.threads = 1;
+  LoaderConfig lc = one_process(8, 11, 1);
   Loader one(src, pipe, col, {}, lc);
   lc.threads = 3;
   lc.prefetch = 2;
@@ -120,11 +126,7 @@ TEST(Loader, ResumeFromStateGivesTheSameBatches) {
   const FakeSource src(50);
   const TransformPipeline pipe(TransformConfig{}, vocab);
   const Collator col(vocab, mlm_config(16), {}, 5);
-  LoaderConfig lc;
-  lc.batch_size = 6;
-  lc.seed = 3;
-  lc.world_size = 1;
-  lc.rank = 0;
+  LoaderConfig lc = one_process(6, 3, 2);  // 2 = the default workers
   Loader first(src, pipe, col, {}, lc);
   const auto head = take(first, 7);
   const LoaderState saved = first.state();
@@ -204,11 +206,7 @@ TEST(Loader, MemorySourceMatchesCorpusSource) {
   CollatorConfig cc = mlm_config(1024);
   cc.wced.enabled = true;
   const Collator col(corpus.vocab(), cc, corpus.labels().layout(), 9);
-  LoaderConfig lc;
-  lc.batch_size = 16;
-  lc.seed = 21;
-  lc.world_size = 1;
-  lc.rank = 0;
+  LoaderConfig lc = one_process(16, 21, 2);  // 2 = the default workers
   Loader a(from_corpus, pipe, col, corpus.labels().layout(), lc);
   lc.threads = 1;
   Loader b(in_memory, pipe, col, corpus.labels().layout(), lc);
@@ -361,12 +359,7 @@ TEST(Loader, TwoViewsHoldEachCellTwiceWithIndependentDraws) {
   cc.tokenizer.max_length = 16;
   cc.tokenizer.fields = {{"genes", "token", 0, 0.0}, {"expressions", "continuous", 0, 0.0}};
   const Collator col(vocab, cc, {}, 5);
-  LoaderConfig lc;
-  lc.batch_size = 8;
-  lc.seed = 3;
-  lc.world_size = 1;
-  lc.rank = 0;
-  lc.threads = 1;
+  LoaderConfig lc = one_process(8, 3, 1);
   Loader one_view(src, pipe, col, {}, lc);
   lc.views = 2;
   Loader two(src, pipe, col, {}, lc);
