@@ -17,7 +17,7 @@ echo "== bmfm, precision auto (bf16 autocast here)"
 "$BMFM" bench embed "${ARGS[@]}" 2>/dev/null
 echo "== bmfm, fp32"
 "$BMFM" bench embed "${ARGS[@]}" trainer.precision=fp32 2>/dev/null
-PYTORCH=${BMFM_CACHE:-$HOME/.cache/bmfm}/python-torch
+PYTORCH=${BMFM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bmfm}/python-torch
 [ -d "$PYTORCH/torch" ] || { echo "no Python PyTorch at $PYTORCH: run scripts/install-python-torch.sh" >&2; exit 2; }
 export PYTHONPATH=$PYTORCH
 echo "== Python PyTorch (same shape: 16 cells x 512 positions, 18357 genes)"

@@ -17,7 +17,7 @@ echo "== bmfm, precision auto (bf16 autocast here)"
 echo "== bmfm, fp32"
 "$BMFM" bench train "${ARGS[@]}" trainer.precision=fp32 2>/dev/null | tail -2
 # Same shape as the bmfm run: 16 cells x 512 positions, 18357 genes (the file's vocabulary).
-PYTORCH=${BMFM_CACHE:-$HOME/.cache/bmfm}/python-torch
+PYTORCH=${BMFM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bmfm}/python-torch
 [ -d "$PYTORCH/torch" ] || { echo "no Python PyTorch at $PYTORCH: run scripts/install-python-torch.sh" >&2; exit 2; }
 export PYTHONPATH=$PYTORCH
 echo "== Python PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"

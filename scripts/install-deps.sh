@@ -41,7 +41,8 @@ else
   echo "install-deps: all ${#PKGS[@]} packages present"
 fi
 
-# Select the OpenMP OpenBLAS as the system BLAS/LAPACK (libtorch links libblas.so.3).
+# Select the OpenMP OpenBLAS as the system BLAS/LAPACK: the eval area's LAPACK
+# (libtorch's own GEMMs use the MKL inside it, linked ahead: CMakeLists.txt).
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 for lib in libblas.so.3 liblapack.so.3; do
   cand="/usr/lib/${arch}/openblas-openmp/${lib}"
@@ -57,7 +58,8 @@ echo "install-deps: BLAS -> $(readlink -f /usr/lib/${arch}/libblas.so.3)"
 # beside it ($ORIGIN/../../nvidia/*/lib), into a cache outside the repository,
 # laid out like site-packages so that RPATH resolves with no LD_LIBRARY_PATH.
 # The CUDA toolkit's own libraries (cudart, cuBLAS, cuDNN) come from the
-# machine (ld.so.conf); scripts/libtorch-wheels.txt says which come from wheels and why. CMake finds it through $cache/libtorch (a symlink).
+# machine (ld.so.conf); scripts/libtorch-wheels.txt says which come from
+# wheels and why. CMake finds it through $cache/libtorch (a symlink).
 {
   here=$(cd "$(dirname "$0")" && pwd)
   cache=${BMFM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bmfm}
