@@ -138,7 +138,8 @@ PrepareStats prepare_corpus(const PrepareConfig& cfg) {
     if (!reader->has_matrix(cfg.matrix))
       throw std::runtime_error(fmt::format("prepare: {} has no matrix {} (set matrix: X or layers/<name>)", f,
                                            cfg.matrix));
-    if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, io::gene_ids(reader->read_var(), cfg.gene_column)});
+    if (cfg.vocab.empty() && cfg.vocab_gene_table.empty()) union_list = union_genes({union_list, nonempty_gene_ids(io::gene_ids(reader->read_var(), cfg.gene_column),
+                                                                 fmt::format("{} var {}", f, cfg.gene_column.empty() ? "index" : "'" + cfg.gene_column + "'"))});
     if (!cfg.label_columns.empty()) label_obs.push_back(label_table(reader->read_obs_columns(label_names), cfg.label_columns, f));
   }
   Vocab vocab;

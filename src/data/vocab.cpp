@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace bmfm::data {
 
@@ -47,6 +48,15 @@ void check_token(const std::string& token, const std::string& where) {
 }
 
 }  // namespace
+
+std::vector<std::string> nonempty_gene_ids(std::vector<std::string> ids, const std::string& what) {
+  const size_t before = ids.size();
+  ids.erase(std::remove_if(ids.begin(), ids.end(), [](const std::string& g) { return g.empty(); }), ids.end());
+  if (ids.size() < before)
+    spdlog::warn("{}: {} of {} genes have an empty id and are left out of the vocabulary (their counts are not read)",
+                 what, before - ids.size(), before);
+  return ids;
+}
 
 std::vector<std::string> union_genes(const std::vector<std::vector<std::string>>& gene_lists, GeneOrder order) {
   std::vector<std::string> out;
@@ -153,19 +163,23 @@ Vocab Vocab::load(const std::string& path) {
   return v;
 }
 
-void Vocab::save(const std::string& path) const {
+std::string Vocab::to_json() const {
   nlohmann::json j;
   j["format"] = kFormat;
   j["version"] = kVersion;
   j["specials"] = std::vector<std::string>(tokens_.begin(), tokens_.begin() + n_special_);
   j["genes"] = std::vector<std::string>(tokens_.begin() + n_special_, tokens_.end());
   j["hash"] = hash_;
+  return j.dump(1) + "\n";
+}
+
+void Vocab::save(const std::string& path) const {
   // Temp file + rename: a crash never leaves a half-written vocabulary behind.
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error(fmt::format("vocabulary {}: cannot open {} for writing", path, tmp));
-    out << j.dump(1) << '\n';
+    out << to_json();
     out.flush();
     if (!out) throw std::runtime_error(fmt::format("vocabulary {}: write to {} failed", path, tmp));
   }

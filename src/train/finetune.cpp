@@ -2,9 +2,7 @@
 #include "bmfm/train/finetune_report.h"
 
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -30,8 +28,10 @@
 #include "bmfm/train/embed.h"
 #include "bmfm/train/losses.h"
 #include "bmfm/train/objective.h"
-#include "bmfm/train/progress.h"
+#include "bmfm/train/metric_log.h"
+#include "bmfm/train/tensorboard.h"
 #include "bmfm/train/trainer.h"
+#include "bmfm/train/training_loop.h"
 
 namespace bmfm::train {
 namespace fs = std::filesystem;
@@ -148,13 +148,10 @@ void check_finetune_trainer(const TrainerConfig& t, const config::Config& cfg, c
   auto unsupported = [&](bool differs, const char* key) {
     if (differs) config::fail(cfg, p + key, "not supported yet by bmfm finetune (leave the default)");
   };
-  unsupported(t.grad_accum != d.grad_accum, "grad_accum");
-  unsupported(t.val_every != d.val_every, "val_every");
+  // Validation scores every cell of the split (the metrics need all of them).
   unsupported(t.val_batches != d.val_batches, "val_batches");
-  unsupported(t.log_every != d.log_every, "log_every");
-  unsupported(t.checkpoint_every != d.checkpoint_every, "checkpoint_every");
-  unsupported(t.keep_checkpoints != d.keep_checkpoints, "keep_checkpoints");
-  unsupported(t.on_nan != d.on_nan, "on_nan");
+  // The probe embeds with a pretraining model; the classifier's encoder is not one yet.
+  unsupported(!t.probe.input.empty(), "probe.input");
 }
 
 namespace {
@@ -199,19 +196,35 @@ double monitor_value(const std::string& monitor, const model::LabelHeadSpec& spe
   return monitor == "val/accuracy" ? m.accuracy : m.macro_f1;
 }
 
-class Run {
+// Fine-tuning as a TrainingTask: the schedule (validation, early stopping on
+// the first label's metric, logs, step checkpoints) is run_training_loop's.
+class Run final : public TrainingTask {
  public:
   Run(const FinetuneConfig& cfg) : cfg_(cfg) {}
   FinetuneResult run(const std::string& config_yaml);
+
+  double forward_backward() override;
+  void discard_step() override;
+  void optimizer_step(double lr) override;
+  int64_t data_epoch() const override { return loader_->state().epoch; }
+  Values take_train_values(double seconds) override;
+  Values validate() override;
+  // "best" is kept in memory (restored before the final scores and saved as
+  // checkpoints/best then); step checkpoints are written as they come.
+  void save(const std::string& name) override;
+  void remove(const std::string& name) override { fs::remove_all(fs::path(cfg_.output_dir) / "checkpoints" / name); }
+  void log(const LoopState& st, const std::string& split, const Values& v) override;
 
  private:
   at::Tensor loss_of(const std::vector<at::Tensor>& logits, const model::BatchTensors& bt) const;
   Evaluation evaluate(const data::CellSource& cells);
   void reuse_pretrained_heads(const LoadedModel& pretrained);
+  void write_model(const std::string& name, int64_t best_epoch);
   FinetuneResult run_baseline(const io::CsrMatrix& X, const data::EncodedLabels& enc, const data::Split& split,
                               FinetuneResult result);
 
   const FinetuneConfig& cfg_;
+  std::string config_yaml_;
   std::string pooling_;  // cfg_.pooling with auto resolved from the architecture
   std::vector<LossConfig> losses_;  // one label loss per head (objective.h)
   model::ModelShape heads_;         // .labels: the heads and where their targets are
@@ -223,6 +236,18 @@ class Run {
   at::Device device_{at::kCPU};
   bool bf16_ = false;
   model::ClassifierModel model_{nullptr};
+  std::unique_ptr<AdamW> opt_;
+  std::unique_ptr<data::Loader> loader_;
+  const data::CellSource* val_ = nullptr;
+  data::Batch batch_;
+  LoopState s_;
+  double loss_sum_ = 0;             // train loss since the last log line
+  int64_t loss_steps_ = 0, cells_ = 0;
+  double grad_norm_ = 0;
+  std::vector<at::Tensor> best_state_;
+  int64_t best_epoch_ = 0;
+  std::unique_ptr<MetricLog> metrics_;
+  std::unique_ptr<TensorBoardWriter> tb_;
 };
 
 at::Tensor Run::loss_of(const std::vector<at::Tensor>& outputs, const model::BatchTensors& bt) const {
@@ -376,8 +401,88 @@ FinetuneResult Run::run_baseline(const io::CsrMatrix& X, const data::EncodedLabe
   return result;
 }
 
+// grad_accum micro-batches, each loss scaled by 1 / grad_accum.
+double Run::forward_backward() {
+  opt_->zero_grad();
+  double loss = 0;
+  for (int64_t micro = 0; micro < cfg_.trainer.grad_accum; ++micro) {
+    loader_->next(batch_);
+    cells_ += batch_.B;
+    const model::BatchTensors bt = model::to_tensors(batch_, device_);
+    at::Tensor l;
+    {
+      model::compat::AutocastGuard ac(device_.type(), bf16_);
+      l = loss_of(model_->forward(bt), bt) / static_cast<double>(cfg_.trainer.grad_accum);
+    }
+    l.backward();
+    loss += l.item<double>();
+  }
+  loss_sum_ += loss;
+  ++loss_steps_;
+  return loss;
+}
+
+void Run::discard_step() {
+  opt_->zero_grad();
+  loss_sum_ = 0;
+  loss_steps_ = cells_ = 0;
+}
+
+void Run::optimizer_step(double lr) {
+  grad_norm_ = opt_->clip_grad_norm(cfg_.trainer.clip_grad_norm);
+  opt_->step(lr);
+}
+
+Values Run::take_train_values(double seconds) {
+  Values v{{"train/loss", loss_sum_ / static_cast<double>(std::max<int64_t>(loss_steps_, 1))},
+           {"train/grad_norm", grad_norm_},
+           {"train/cells_per_s", static_cast<double>(cells_) / seconds}};
+  loss_sum_ = 0;
+  loss_steps_ = cells_ = 0;
+  return v;
+}
+
+// val/loss, and the first label's monitored metric (when it is not the loss).
+Values Run::validate() {
+  if (val_->n_cells() == 0) return {};
+  const Evaluation ev = evaluate(*val_);
+  Values v{{"val/loss", ev.loss}};
+  const std::string& monitor = cfg_.trainer.early_stopping.monitor;
+  if (monitor != "val/loss") v.emplace_back(monitor, monitor_value(monitor, heads_.labels[0], ev.heads[0]));
+  return v;
+}
+
+void Run::save(const std::string& name) {
+  if (name != "best") return write_model(name, 0);
+  best_state_.clear();
+  for (const auto& p : model_->parameters()) best_state_.push_back(p.detach().clone());
+  best_epoch_ = s_.epoch + (loader_->state().batches_consumed > 0 ? 1 : 0);  // 1-based, as result.epochs
+}
+
+void Run::log(const LoopState& st, const std::string& split, const Values& v) {
+  metrics_->write(st.step, st.epoch, split, v);
+  tb_->add_scalars(v, st.step);
+}
+
+// The classifier as `bmfm predict` reads it: weights, vocabulary, labels and
+// the encoder's architecture (from the checkpoint or the preset).
+void Run::write_model(const std::string& name, int64_t best_epoch) {
+  CheckpointContents c;
+  c.meta = {{"kind", "classifier"}, {"best_epoch", best_epoch}, {"step", s_.step}, {"vocab_hash", vocab_.hash()},
+            {"pooling", pooling_}, {"head_layers", cfg_.head_layers}};
+  for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
+  c.files["vocab.json"] = vocab_.to_json();
+  c.files["config.yaml"] = config_yaml_;
+  YAML::Emitter arch;
+  arch << pretrain_schema().defaults(arch_);
+  c.files["architecture.yaml"] = std::string(arch.c_str()) + "\n";
+  c.files["labels.json"] = dict_.to_json();
+  write_checkpoint((fs::path(cfg_.output_dir) / "checkpoints" / name).string(), c);
+}
+
 FinetuneResult Run::run(const std::string& config_yaml) {
   FinetuneResult result;
+  config_yaml_ = config_yaml;
   device_ = resolve_device(cfg_.trainer.device);
   bf16_ = use_bf16(cfg_.trainer.precision, device_);
   // ---- encoder: pretrained or fresh ----
@@ -385,6 +490,8 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   int64_t gene_dim = 0;
   const io::H5adReader reader(cfg_.input);
   const io::DataFrame obs = reader.read_obs(), var = reader.read_var();
+  const std::string genes_of =
+      fmt::format("{} var {}", cfg_.input, cfg_.gene_column.empty() ? "index" : "'" + cfg_.gene_column + "'");
   if (!cfg_.checkpoint.empty()) {
     pretrained = load_checkpoint_model(cfg_.checkpoint, device_);
     arch_ = pretrained.config;
@@ -392,12 +499,12 @@ FinetuneResult Run::run(const std::string& config_yaml) {
     gene_dim = pretrained.model->bert()->embeddings()->gene_weight().size(1);
     spdlog::info("finetune: from checkpoint {} (step {})", pretrained.dir, pretrained.step);
   } else if (!cfg_.baseline.empty()) {
-    vocab_ = data::Vocab::from_genes(data::union_genes({io::gene_ids(var, cfg_.gene_column)}));
+    vocab_ = data::Vocab::from_genes(data::union_genes({data::nonempty_gene_ids(io::gene_ids(var, cfg_.gene_column), genes_of)}));
   } else {
     arch_ = load_architecture(cfg_);
     data::VocabOptions vo;
     vo.depth_tokens = arch_.transforms.rda.mode != "none";
-    vocab_ = data::Vocab::from_genes(data::union_genes({io::gene_ids(var, cfg_.gene_column)}), vo);
+    vocab_ = data::Vocab::from_genes(data::union_genes({data::nonempty_gene_ids(io::gene_ids(var, cfg_.gene_column), genes_of)}), vo);
     spdlog::info("finetune: from scratch with the {} architecture ({} genes of {})", cfg_.architecture,
                  vocab_.n_genes(), cfg_.input);
   }
@@ -472,11 +579,12 @@ FinetuneResult Run::run(const std::string& config_yaml) {
     for (const auto& prefix : cfg_.freeze)
       if (p.key().rfind(prefix, 0) == 0) p.value().requires_grad_(false), frozen += p.value().numel();
   if (!cfg_.freeze.empty()) spdlog::info("finetune: {} parameters frozen ({})", frozen, fmt::join(cfg_.freeze, ", "));
-  AdamW opt(*model_, {cfg_.trainer.betas[0], cfg_.trainer.betas[1], cfg_.trainer.eps, cfg_.trainer.weight_decay});
-  opt.set_lr_scale([](const std::string& name) { return name.rfind("label_heads.", 0) == 0; },
-                   cfg_.head_lr_multiplier);
+  opt_ = std::make_unique<AdamW>(*model_, AdamWOptions{cfg_.trainer.betas[0], cfg_.trainer.betas[1], cfg_.trainer.eps,
+                                                       cfg_.trainer.weight_decay});
+  opt_->set_lr_scale([](const std::string& name) { return name.rfind("label_heads.", 0) == 0; },
+                     cfg_.head_lr_multiplier);
 
-  // ---- training: epochs, validation at each end, best epoch kept ----
+  // ---- training: the shared loop (validation at epoch ends unless val_every; best kept) ----
   data::LoaderConfig lc;
   lc.batch_size = cfg_.batch_size;
   lc.threads = cfg_.loader_threads;
@@ -484,66 +592,24 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   lc.seed = cfg_.seed;
   lc.rank = 0;
   lc.world_size = 1;
-  data::Loader loader(train, *pipeline_, *collator_, dict_.layout(), lc);
-  TrainerConfig sched = cfg_.trainer;
-  const int64_t per_epoch = loader.batches_per_epoch();
-  sched.max_steps = total_steps(cfg_.trainer, per_epoch);
-  const int64_t epochs = (sched.max_steps + per_epoch - 1) / per_epoch;
-  const bool maximize = cfg_.trainer.early_stopping.mode == "max";
-  double best = std::numeric_limits<double>::quiet_NaN();
-  std::vector<at::Tensor> best_state;
-  int64_t bad = 0, step = 0;
-  ProgressBar bar("finetune", sched.max_steps);
-  data::Batch batch;
+  loader_ = std::make_unique<data::Loader>(train, *pipeline_, *collator_, dict_.layout(), lc);
+  val_ = &val;
+  const int64_t per_epoch_steps = std::max<int64_t>(1, loader_->batches_per_epoch() / cfg_.trainer.grad_accum);
+  LoopOptions lo;
+  lo.label = "finetune";
+  lo.max_steps = total_steps(cfg_.trainer, per_epoch_steps);
+  // Losses are minimised whatever the mode says; metrics follow trainer.early_stopping.mode.
+  lo.maximize = cfg_.trainer.early_stopping.monitor != "val/loss" && cfg_.trainer.early_stopping.mode == "max";
+  metrics_ = std::make_unique<MetricLog>(cfg_.output_dir);
+  tb_ = std::make_unique<TensorBoardWriter>((fs::path(cfg_.output_dir) / "tensorboard").string());
   model_->train();
-  for (int64_t epoch = 0; epoch < epochs && step < sched.max_steps; ++epoch) {
-    double train_loss = 0;
-    int64_t batches = 0;
-    for (int64_t b = 0; b < per_epoch && step < sched.max_steps; ++b, ++step, ++batches) {
-      loader.next(batch);
-      const model::BatchTensors bt = model::to_tensors(batch, device_);
-      opt.zero_grad();
-      at::Tensor loss;
-      {
-        model::compat::AutocastGuard ac(device_.type(), bf16_);
-        loss = loss_of(model_->forward(bt), bt);
-      }
-      loss.backward();
-      const double l = loss.item<double>();
-      if (!std::isfinite(l)) throw std::runtime_error(fmt::format("finetune: loss is {} at step {}; lower trainer.lr", l, step));
-      train_loss += l;
-      opt.clip_grad_norm(cfg_.trainer.clip_grad_norm);
-      opt.step(learning_rate(sched, step, sched.max_steps));
-      bar.advance(1, fmt::format("epoch {} loss {:.4f}", epoch + 1, train_loss / static_cast<double>(batches + 1)));
-    }
-    result.epochs = epoch + 1;
-    if (val.n_cells() == 0) continue;
-    const Evaluation ev = evaluate(val);
-    const std::string& monitor = cfg_.trainer.early_stopping.monitor;
-    const double value = monitor == "val/loss" ? ev.loss : monitor_value(monitor, heads_.labels[0], ev.heads[0]);
-    spdlog::info("epoch {}: train loss {:.4f}, val loss {:.4f}{}", epoch + 1,
-                 train_loss / static_cast<double>(std::max<int64_t>(batches, 1)), ev.loss,
-                 monitor == "val/loss" ? std::string()
-                                       : fmt::format(", {} {:.4f} ({})", monitor, value, cfg_.labels[0].name));
-    const double d = cfg_.trainer.early_stopping.min_delta;
-    const bool mx = monitor == "val/loss" ? false : maximize;
-    if (std::isnan(best) || (mx ? value > best + d : value < best - d)) {
-      best = value;
-      result.best_epoch = epoch + 1;
-      bad = 0;
-      best_state.clear();
-      for (const auto& p : model_->parameters()) best_state.push_back(p.detach().clone());
-    } else if (cfg_.trainer.early_stopping.patience > 0 && ++bad >= cfg_.trainer.early_stopping.patience) {
-      spdlog::info("early stopping after epoch {} (best {} {:.4f} at epoch {})", epoch + 1, monitor, best,
-                   result.best_epoch);
-      break;
-    }
-  }
-  bar.finish();
-  if (!best_state.empty()) {
+  run_training_loop(*this, cfg_.trainer, lo, s_);
+  result.epochs = s_.epoch + (loader_->state().batches_consumed > 0 ? 1 : 0);  // a started epoch counts
+  if (!best_state_.empty()) {
     torch::NoGradGuard ng;
     auto params = model_->parameters();
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state_[i]);
+    result.best_epoch = best_epoch_;
   } else {
     result.best_epoch = result.epochs;
   }
@@ -592,24 +658,7 @@ FinetuneResult Run::run(const std::string& config_yaml) {
   }
   write_finetune_metrics(cfg_.output_dir, result, cfg_.bootstrap > 0);
   // ---- the fine-tuned model, for `bmfm predict` ----
-  CheckpointContents c;
-  c.meta = {{"kind", "classifier"}, {"best_epoch", result.best_epoch}, {"vocab_hash", vocab_.hash()},
-            {"pooling", pooling_}, {"head_layers", cfg_.head_layers}};
-  for (const auto& p : model_->named_parameters()) c.tensors.emplace_back("model/" + p.key(), p.value());
-  const std::string vocab_file = (fs::path(cfg_.output_dir) / "vocab.json").string();
-  vocab_.save(vocab_file);
-  std::ifstream vf(vocab_file);
-  std::ostringstream vs;
-  vs << vf.rdbuf();
-  c.files["vocab.json"] = vs.str();
-  c.files["config.yaml"] = config_yaml;
-  // The encoder's data path and model as resolved (from the checkpoint or the preset).
-  YAML::Emitter arch;
-  arch << pretrain_schema().defaults(arch_);
-  c.files["architecture.yaml"] = std::string(arch.c_str()) + "\n";
-  c.files["labels.json"] = dict_.to_json();
-  write_checkpoint((fs::path(cfg_.output_dir) / "checkpoints" / "best").string(), c);
-  fs::remove(vocab_file);
+  write_model("best", result.best_epoch);
   return result;
 }
 

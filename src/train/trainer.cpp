@@ -28,6 +28,7 @@
 #include "bmfm/train/metric_log.h"
 #include "bmfm/train/progress.h"
 #include "bmfm/train/tensorboard.h"
+#include "bmfm/train/training_loop.h"
 
 namespace bmfm::train {
 namespace fs = std::filesystem;
@@ -103,7 +104,6 @@ LossTerms forward_backward(model::PretrainModel& model, const std::vector<LossCo
 
 namespace {
 
-using Values = std::vector<std::pair<std::string, double>>;
 
 // Running sums of the loss terms between two log lines (kept on the device:
 // no host sync per micro-batch).
@@ -137,25 +137,12 @@ struct TermAverager {
   }
 };
 
-double lookup(const Values& v, const std::string& key) {
-  for (const auto& [k, x] : v)
-    if (k == key) return x;
-  return std::numeric_limits<double>::quiet_NaN();
-}
-
 std::string read_text(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();
 }
-
-struct Progress {
-  int64_t step = 0, epoch = 0;
-  data::LoaderState loader;
-  double best = std::numeric_limits<double>::quiet_NaN();
-  int64_t best_step = -1, bad_validations = 0;
-};
 
 // All ranks' (B, D) projections as (W B, D) in rank order: a sum all-reduce
 // of a zero buffer where each rank fills its own block (the projections are
@@ -178,7 +165,9 @@ ViewGather rank_gather(ProcessGroup* pg) {
   };
 }
 
-class Run {
+// Pretraining as a TrainingTask: what a step, a validation, a probe and a
+// checkpoint are; the schedule is run_training_loop's (training_loop.h).
+class Run final : public TrainingTask {
  public:
   Run(const PretrainConfig& cfg, PretrainData& data, std::string out_dir, std::string config_yaml, ProcessGroup* pg)
       : cfg_(cfg), t_(cfg.trainer), data_(data), out_(std::move(out_dir)), config_yaml_(std::move(config_yaml)),
@@ -191,13 +180,19 @@ class Run {
 
   PretrainResult run(const std::string& resume_dir);
 
+  double forward_backward() override;
+  void discard_step() override;
+  void optimizer_step(double lr) override;
+  int64_t data_epoch() const override { return loader_state_.epoch; }
+  Values take_train_values(double seconds) override;
+  Values validate() override;
+  Values probe() override;
+  void save(const std::string& name) override;
+  void remove(const std::string& name) override { fs::remove_all(fs::path(out_) / "checkpoints" / name); }
+  void log(const LoopState& s, const std::string& split, const Values& v) override;
+
  private:
-  Values validate();
-  Values probe();
-  void save(const std::string& name);
   void load(const std::string& dir);
-  bool improved(double value) const;
-  void log_values(int64_t step, const std::string& split, const Values& v);
 
   // One GPU per local rank (LOCAL_RANK) when several ranks share a machine.
   static at::Device rank_device(const at::Device& d, ProcessGroup* pg) {
@@ -214,10 +209,15 @@ class Run {
   bool bf16_;
   model::PretrainModel model_;
   AdamW opt_;
-  Progress p_;
+  LoopState s_;                     // step, epoch, best: the loop's, saved in checkpoints
+  data::LoaderState loader_state_;  // where the training data is, saved in checkpoints
+  std::unique_ptr<data::Loader> loader_;
+  data::Batch batch_;
+  TermAverager train_avg_;
+  int64_t cells_ = 0, tokens_ = 0;  // since the last train log line
+  double grad_norm_ = 0;
   std::unique_ptr<MetricLog> metrics_;
   std::unique_ptr<TensorBoardWriter> tb_;
-  std::vector<std::string> step_checkpoints_;
   ViewGather gather_;  // several ranks: contrastive negatives from all of them
   std::unique_ptr<LoadedModel> probe_model_;  // the training model seen as a checkpoint (shares its weights)
 };
@@ -237,17 +237,10 @@ void check_probe(const ProbeConfig& pc) {
   }
 }
 
-void Run::log_values(int64_t step, const std::string& split, const Values& v) {
+void Run::log(const LoopState& st, const std::string& split, const Values& v) {
   if (!main_) return;
-  metrics_->write(step, p_.epoch, split, v);
-  tb_->add_scalars(v, step);
-}
-
-bool Run::improved(double value) const {
-  if (!std::isfinite(value)) return false;
-  if (std::isnan(p_.best)) return true;
-  const double d = t_.early_stopping.min_delta;
-  return t_.early_stopping.mode == "min" ? value < p_.best - d : value > p_.best + d;
+  metrics_->write(st.step, st.epoch, split, v);
+  tb_->add_scalars(v, st.step);
 }
 
 Values Run::validate() {
@@ -279,7 +272,7 @@ Values Run::probe() {
     probe_model_->vocab = data_.vocab();
     probe_model_->model = model_;  // a holder: the same module, not a copy
   }
-  probe_model_->step = p_.step;
+  probe_model_->step = s_.step;
   eval::DatasetSpec spec;
   spec.name = "probe";
   spec.path = pc.input;
@@ -324,22 +317,22 @@ Values Run::probe() {
     v.emplace_back("probe/ASW_batch", s.asw_batch);
     v.emplace_back("probe/graph_conn", s.graph_conn);
   }
-  spdlog::info("step {}: probe NMI {:.3f} ARI {:.3f} ASW_label {:.3f}; {}", p_.step, s.nmi, s.ari, s.asw_label,
+  spdlog::info("step {}: probe NMI {:.3f} ARI {:.3f} ASW_label {:.3f}; {}", s_.step, s.nmi, s.ari, s.asw_label,
                eval::health_summary(h));
   if (!h.collapse.empty())
-    spdlog::warn("step {}: the probe embedding looks collapsed: {}", p_.step, h.collapse);
+    spdlog::warn("step {}: the probe embedding looks collapsed: {}", s_.step, h.collapse);
   return v;
 }
 
 void Run::save(const std::string& name) {
   if (!main_) return;  // every rank holds the same weights and optimizer state
   CheckpointContents c;
-  c.meta = {{"step", p_.step},
-            {"epoch", p_.epoch},
-            {"loader", {{"epoch", p_.loader.epoch}, {"batches_consumed", p_.loader.batches_consumed}}},
+  c.meta = {{"step", s_.step},
+            {"epoch", s_.epoch},
+            {"loader", {{"epoch", loader_state_.epoch}, {"batches_consumed", loader_state_.batches_consumed}}},
             {"optimizer", {{"type", "adamw"}, {"steps", opt_.steps()}}},
-            {"best", {{"monitor", t_.early_stopping.monitor}, {"value", std::isnan(p_.best) ? nlohmann::json() : nlohmann::json(p_.best)},
-                      {"step", p_.best_step}, {"bad_validations", p_.bad_validations}}},
+            {"best", {{"monitor", t_.early_stopping.monitor}, {"value", std::isnan(s_.best) ? nlohmann::json() : nlohmann::json(s_.best)},
+                      {"step", s_.best_step}, {"bad_validations", s_.bad_validations}}},
             {"vocab_hash", data_.vocab().hash()},
             {"world_size", pg_ ? pg_->world_size() : 1},
             {"bmfm_version", model::runtime_info(false).bmfm_version},
@@ -406,16 +399,67 @@ void Run::load(const std::string& dir) {
                    "uninterrupted run", dir);
     }
   }
-  p_.step = meta.at("step");
-  p_.epoch = meta.at("epoch");
-  p_.loader.epoch = meta.at("loader").at("epoch");
-  p_.loader.batches_consumed = meta.at("loader").at("batches_consumed");
+  s_.step = meta.at("step");
+  s_.epoch = meta.at("epoch");
+  loader_state_.epoch = meta.at("loader").at("epoch");
+  loader_state_.batches_consumed = meta.at("loader").at("batches_consumed");
   const auto& best = meta.at("best");
-  p_.best = best.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : best.at("value").get<double>();
-  p_.best_step = best.at("step");
-  p_.bad_validations = best.at("bad_validations");
-  spdlog::info("resumed from {}: step {}, epoch {}, loader at batch {} of epoch {}", dir, p_.step, p_.epoch,
-               p_.loader.batches_consumed, p_.loader.epoch);
+  s_.best = best.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : best.at("value").get<double>();
+  s_.best_step = best.at("step");
+  s_.bad_validations = best.at("bad_validations");
+  spdlog::info("resumed from {}: step {}, epoch {}, loader at batch {} of epoch {}", dir, s_.step, s_.epoch,
+               loader_state_.batches_consumed, loader_state_.epoch);
+}
+
+// grad_accum micro-batches; with several ranks the gradients are averaged (one
+// all-reduce per optimizer step, none per micro-batch) and so is the loss, so
+// every rank takes the same decisions.
+double Run::forward_backward() {
+  opt_.zero_grad();
+  at::Tensor step_total;
+  data::Batch& batch = batch_;
+  for (int64_t micro = 0; micro < t_.grad_accum; ++micro) {
+    loader_->next(batch);
+    cells_ += batch.B;
+    for (uint8_t m : batch.pad_mask) tokens_ += m;
+    const model::BatchTensors bt = model::to_tensors(batch, device_);
+    LossTerms terms =
+        train::forward_backward(model_, cfg_.losses, bt, bf16_, 1.0 / static_cast<double>(t_.grad_accum), gather_);
+    step_total = step_total.defined() ? step_total + terms.total : terms.total;
+    train_avg_.add(terms);
+  }
+  loader_state_ = loader_->state();
+  double loss = step_total.item<double>() / static_cast<double>(t_.grad_accum);
+  if (pg_) {
+    std::vector<at::Tensor> grads;
+    for (const auto& p : model_->parameters()) grads.push_back(p.grad());
+    pg_->allreduce_mean(grads);
+    loss = pg_->allreduce_sum({loss})[0] / static_cast<double>(pg_->world_size());
+  }
+  return loss;
+}
+
+void Run::discard_step() {
+  train_avg_ = TermAverager();
+  opt_.zero_grad();
+}
+
+void Run::optimizer_step(double lr) {
+  grad_norm_ = opt_.clip_grad_norm(t_.clip_grad_norm);
+  opt_.step(lr);
+}
+
+Values Run::take_train_values(double seconds) {
+  Values v = train_avg_.take("train/", pg_);
+  if (pg_) {
+    const auto all = pg_->allreduce_sum({static_cast<double>(cells_), static_cast<double>(tokens_)});
+    cells_ = static_cast<int64_t>(all[0]), tokens_ = static_cast<int64_t>(all[1]);
+  }
+  v.emplace_back("train/grad_norm", grad_norm_);
+  v.emplace_back("train/cells_per_s", static_cast<double>(cells_) / seconds);
+  v.emplace_back("train/tokens_per_s", static_cast<double>(tokens_) / seconds);
+  cells_ = tokens_ = 0;
+  return v;
 }
 
 PretrainResult Run::run(const std::string& resume_dir) {
@@ -433,7 +477,7 @@ PretrainResult Run::run(const std::string& resume_dir) {
   }
   if (main_) {
     metrics_ = std::make_unique<MetricLog>(out_, /*append=*/!resume_dir.empty());
-    if (!resume_dir.empty()) metrics_->truncate_after(p_.step);
+    if (!resume_dir.empty()) metrics_->truncate_after(s_.step);
     tb_ = std::make_unique<TensorBoardWriter>((fs::path(out_) / "tensorboard").string());
   }
 
@@ -443,138 +487,30 @@ PretrainResult Run::run(const std::string& resume_dir) {
                cfg_.model.hidden_size, cfg_.model.num_layers, cfg_.model.num_heads, device_.str(),
                bf16_ ? "bf16 autocast" : "fp32", model::runtime_info(false).threads);
 
-  data::Loader loader(*data_.train, *data_.pipeline, *data_.collator, data_.label_layout(),
-                      data_.loader_config(cfg_, /*train=*/true), p_.loader);
-  const int64_t per_epoch_steps = std::max<int64_t>(1, loader.batches_per_epoch() / t_.grad_accum);
-  const int64_t max_steps = total_steps(t_, per_epoch_steps);
-  spdlog::info("training: {} steps of {} x {} cells{} ({} batches per epoch{}), lr {} ({} warmup, {})", max_steps,
+  loader_ = std::make_unique<data::Loader>(*data_.train, *data_.pipeline, *data_.collator, data_.label_layout(),
+                                           data_.loader_config(cfg_, /*train=*/true), loader_state_);
+  const int64_t per_epoch_steps = std::max<int64_t>(1, loader_->batches_per_epoch() / t_.grad_accum);
+  LoopOptions lo;
+  lo.label = "pretrain";
+  lo.max_steps = total_steps(t_, per_epoch_steps);
+  lo.main = main_;
+  lo.maximize = t_.early_stopping.mode == "max";
+  lo.checkpoint_dir = (fs::path(out_) / "checkpoints").string();
+  spdlog::info("training: {} steps of {} x {} cells{} ({} batches per epoch{}), lr {} ({} warmup, {})", lo.max_steps,
                t_.grad_accum, cfg_.data.batch_size, pg_ ? fmt::format(" x {} ranks", pg_->world_size()) : "",
-               loader.batches_per_epoch(), pg_ ? " per rank" : "", t_.lr, t_.warmup_steps, t_.schedule);
-
-  ProgressBar bar("pretrain", max_steps, main_ ? stderr : nullptr);
-  if (p_.step > 0) bar.advance(p_.step);
+               loader_->batches_per_epoch(), pg_ ? " per rank" : "", t_.lr, t_.warmup_steps, t_.schedule);
   model_->train();
-  TermAverager train_avg;
-  data::Batch batch;
-  int64_t cells = 0, tokens = 0;
-  auto t_log = std::chrono::steady_clock::now();
-  double grad_norm = 0;
-  bool stop = false;
-
-  while (p_.step < max_steps && !stop) {
-    // ---- one optimizer step: grad_accum micro-batches ----
-    opt_.zero_grad();
-    LossTerms step_terms;
-    at::Tensor step_total;
-    for (int64_t micro = 0; micro < t_.grad_accum; ++micro) {
-      loader.next(batch);
-      cells += batch.B;
-      for (uint8_t m : batch.pad_mask) tokens += m;
-      const model::BatchTensors bt = model::to_tensors(batch, device_);
-      LossTerms terms =
-          forward_backward(model_, cfg_.losses, bt, bf16_, 1.0 / static_cast<double>(t_.grad_accum), gather_);
-      step_total = step_total.defined() ? step_total + terms.total : terms.total;
-      train_avg.add(terms);
-    }
-    p_.loader = loader.state();
-    double loss = step_total.item<double>() / static_cast<double>(t_.grad_accum);
-    if (pg_) {
-      // Averaged gradients (one all-reduce per optimizer step, none per
-      // micro-batch), and the mean loss so every rank takes the same decisions.
-      std::vector<at::Tensor> grads;
-      for (const auto& p : model_->parameters()) grads.push_back(p.grad());
-      pg_->allreduce_mean(grads);
-      loss = pg_->allreduce_sum({loss})[0] / static_cast<double>(pg_->world_size());
-    }
-    if (!std::isfinite(loss)) {
-      if (t_.on_nan == "skip") {
-        spdlog::warn("step {}: loss is {}; step skipped (trainer.on_nan=skip)", p_.step, loss);
-        train_avg = TermAverager();
-        opt_.zero_grad();
-        continue;
-      }
-      throw std::runtime_error(fmt::format(
-          "step {}: loss is {} (not finite); stopped. The last good checkpoint is in {}/checkpoints "
-          "(lower trainer.lr, or set trainer.on_nan=skip)", p_.step, loss, out_));
-    }
-    grad_norm = opt_.clip_grad_norm(t_.clip_grad_norm);
-    const double lr = learning_rate(t_, p_.step, max_steps);
-    opt_.step(lr);
-    ++p_.step;
-    const bool epoch_end = p_.loader.epoch > p_.epoch;
-    result.last_train_loss = loss;
-
-    // ---- once in a while: log, validate, checkpoint ----
-    if (p_.step % t_.log_every == 0 || p_.step == max_steps) {
-      const auto now = std::chrono::steady_clock::now();
-      const double s = std::chrono::duration<double>(now - t_log).count();
-      Values v = train_avg.take("train/", pg_);
-      if (pg_) {
-        const auto all = pg_->allreduce_sum({static_cast<double>(cells), static_cast<double>(tokens)});
-        cells = static_cast<int64_t>(all[0]), tokens = static_cast<int64_t>(all[1]);
-      }
-      v.emplace_back("train/lr", lr);
-      v.emplace_back("train/grad_norm", grad_norm);
-      v.emplace_back("train/cells_per_s", static_cast<double>(cells) / s);
-      v.emplace_back("train/tokens_per_s", static_cast<double>(tokens) / s);
-      log_values(p_.step, "train", v);
-      bar.set_status(fmt::format("loss {:.4f} lr {:.2e} {:.0f} cells/s", lookup(v, "train/loss"), lr,
-                                 static_cast<double>(cells) / s));
-      cells = tokens = 0;
-      t_log = now;
-    }
-    if (epoch_end) p_.epoch = p_.loader.epoch;
-    const bool last = p_.step == max_steps || (t_.max_epochs > 0 && p_.epoch >= t_.max_epochs);
-    if ((t_.val_every > 0 && p_.step % t_.val_every == 0) || epoch_end || last) {
-      const Values v = validate();
-      if (!v.empty()) {
-        log_values(p_.step, "val", v);
-        const double val_loss = lookup(v, "val/loss");
-        if (std::isnan(result.first_val_loss)) result.first_val_loss = val_loss;
-        result.last_val_loss = val_loss;
-        const double monitored = lookup(v, t_.early_stopping.monitor);
-        if (std::isnan(monitored))
-          throw std::runtime_error(fmt::format("trainer.early_stopping.monitor: '{}' is not a validation metric ({})",
-                                               t_.early_stopping.monitor, v.size() > 1 ? v[1].first : v[0].first));
-        if (t_.early_stopping.monitor == "val/loss") spdlog::info("step {}: val/loss {:.5f}", p_.step, val_loss);
-        else spdlog::info("step {}: val/loss {:.5f} ({} {:.5f})", p_.step, val_loss, t_.early_stopping.monitor, monitored);
-        if (improved(monitored)) {
-          p_.best = monitored;
-          p_.best_step = p_.step;
-          p_.bad_validations = 0;
-          save("best");
-        } else if (t_.early_stopping.patience > 0 && ++p_.bad_validations >= t_.early_stopping.patience) {
-          spdlog::info("early stopping: {} did not improve for {} validations (best {:.5f} at step {})",
-                       t_.early_stopping.monitor, p_.bad_validations, p_.best, p_.best_step);
-          result.early_stopped = stop = true;
-        }
-      }
-    }
-    if (main_ && !t_.probe.input.empty() && (p_.step % t_.probe.every == 0 || last)) {
-      const Values v = probe();
-      log_values(p_.step, "probe", v);
-      bar.set_status(fmt::format("loss {:.4f} probe NMI {:.3f} rank {:.1f}", result.last_train_loss,
-                                 lookup(v, "probe/NMI"), lookup(v, "probe/effective_rank")));
-      result.probe = v;
-    }
-    if (t_.checkpoint_every > 0 && p_.step % t_.checkpoint_every == 0 && !last) {
-      const std::string name = fmt::format("step-{:08d}", p_.step);
-      save(name);
-      step_checkpoints_.push_back(name);
-      while (static_cast<int64_t>(step_checkpoints_.size()) > t_.keep_checkpoints) {
-        fs::remove_all(fs::path(out_) / "checkpoints" / step_checkpoints_.front());
-        step_checkpoints_.erase(step_checkpoints_.begin());
-      }
-    }
-    bar.advance(1);
-    if (last) break;
-  }
-  bar.finish();
+  const LoopResult lr = run_training_loop(*this, t_, lo, s_);
+  result.first_val_loss = lr.first_val_loss;
+  result.last_val_loss = lr.last_val_loss;
+  result.last_train_loss = lr.last_train_loss;
+  result.early_stopped = lr.early_stopped;
+  result.probe = lr.probe;
   save("last");
-  result.steps = p_.step;
-  result.epoch = p_.epoch;
+  result.steps = s_.step;
+  result.epoch = s_.epoch;
   result.last_checkpoint = (fs::path(out_) / "checkpoints" / "last").string();
-  spdlog::info("done: {} steps, last checkpoint {}", p_.step, result.last_checkpoint);
+  spdlog::info("done: {} steps, last checkpoint {}", s_.step, result.last_checkpoint);
   return result;
 }
 

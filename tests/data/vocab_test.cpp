@@ -168,3 +168,14 @@ TEST(Vocab, ProteinCodingVocabularyFromHgncTable) {
   EXPECT_GE(v.id("TP53"), v.n_special());
   EXPECT_EQ(v.id("A1BG-AS1"), -1);  // non-coding
 }
+
+TEST(Vocab, EmptyGeneIdsAreLeftOutOfAVocabulary) {
+  // A var column with missing symbols (cellbench's gene_symbol: 448 of 11533 empty).
+  const std::vector<std::string> ids = {"CD3E", "", "MS4A1", "", "CD3E"};
+  EXPECT_EQ(bmfm::data::nonempty_gene_ids(ids, "test.h5ad var 'gene_symbol'"),
+            (std::vector<std::string>{"CD3E", "MS4A1", "CD3E"}));
+  EXPECT_THROW(bmfm::data::union_genes({ids}), std::invalid_argument);  // union_genes itself still refuses them
+  const auto v = bmfm::data::Vocab::from_genes(bmfm::data::union_genes({bmfm::data::nonempty_gene_ids(ids, "x")}));
+  EXPECT_EQ(v.n_genes(), 2);
+  EXPECT_EQ(v.id(""), -1);
+}

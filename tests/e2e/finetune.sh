@@ -62,8 +62,25 @@ expect_in "$WORK/err" "set checkpoint (a pretrained model) or architecture"
 expect_exit 1 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" split.mode=column split.column=batch "split.test_values=[10x]" --output-dir e4
 expect_in "$WORK/err" "no cell has batch = '10x' (values: 3pv1, 3pv2, 5p)"
 # Trainer keys the fine-tuning loop does not implement are refused, not ignored.
-expect_exit 2 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" trainer.grad_accum=4 --output-dir e5
-expect_in "$WORK/err" "trainer.grad_accum' (from <command line>): not supported yet by bmfm finetune"
+expect_exit 2 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" trainer.probe.input="$SYM" trainer.probe.label_key=cell_type --output-dir e5
+expect_in "$WORK/err" "trainer.probe.input' (from <command line>): not supported yet by bmfm finetune"
+
+# 3a. The shared training loop's schedule in fine-tuning: grad_accum, val_every, log_every, step checkpoints.
+# 1049 training cells in batches of 32: 33 batches, 16 steps of 2 in the one epoch.
+expect_exit 0 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" trainer.max_epochs=1 trainer.grad_accum=2 \
+  trainer.val_every=10 trainer.log_every=5 trainer.checkpoint_every=5 trainer.keep_checkpoints=1 --output-dir sched
+"$PYTHON" - <<'PY'
+import csv, os
+rows = list(csv.DictReader(open("sched/metrics.csv")))  # long format: step, epoch, split, time, metric, value
+steps = lambda split: sorted({int(r["step"]) for r in rows if r["split"] == split})
+assert steps("train") == [5, 10, 15, 16], steps("train")
+assert steps("val") == [10, 16], steps("val")
+f1 = [float(r["value"]) for r in rows if r["metric"] == "val/macro_f1"]
+assert len(f1) == 2 and all(0 <= v <= 1 for v in f1), f1
+ck = sorted(os.listdir("sched/checkpoints"))
+assert ck == ["best", "step-00000015"], ck
+print("finetune schedule: train", steps("train"), "val", steps("val"), "checkpoints", ck)
+PY
 
 # 3b. The simple baseline: kNN (k = 15) on the PCA baseline embedding, same cross-batch split.
 expect_exit 0 "$BMFM" finetune baseline=pca_knn --input "$SYM" "labels=[{name: cell_type}]" matrix=layers/counts \

@@ -34,6 +34,12 @@ enum class GeneOrder {
 std::vector<std::string> union_genes(const std::vector<std::vector<std::string>>& gene_lists,
                                      GeneOrder order = GeneOrder::FirstAppearance);
 
+// A file's gene ids as vocabulary entries: `ids` without the empty ones (a
+// var column with missing symbols, e.g. Ensembl ids that have none), with a
+// warning naming `what` (file and column) and how many were left out: those
+// genes cannot be told apart, so their counts are not read.
+std::vector<std::string> nonempty_gene_ids(std::vector<std::string> ids, const std::string& what);
+
 struct VocabOptions {
   bool depth_tokens = false;  // add [S] and [T] (RDA)
   int extra_cls_tokens = 0;   // [CLS_1] ... for multiple sequence-level readouts
@@ -48,6 +54,8 @@ class Vocab {
   // JSON: {"format": "bmfm-vocab", "version": 1, "specials": [...], "genes": [...], "hash": "..."}.
   static Vocab load(const std::string& path);
   void save(const std::string& path) const;
+  // The text save() writes.
+  std::string to_json() const;
 
   int32_t size() const { return static_cast<int32_t>(tokens_.size()); }
   const std::vector<std::string>& tokens() const { return tokens_; }
