@@ -5,11 +5,17 @@
 # an empty one), so the build can only succeed from .gpu-deps/, and against
 # the Python PyTorch of scripts/install-python-torch.sh instead of the LibTorch
 # of install-deps.sh. The bench runs on the CPU, tiny model, a few steps.
-# Needs root (unshare -m). Usage: bash scripts/gpu/selftest.sh [build-dir]
+# It builds a clean copy of the committed tree (git archive HEAD), as the
+# GPU machine would receive it, in $work (default /tmp/bmfm-gpu-selftest).
+# Needs root (unshare -m). Usage: bash scripts/gpu/selftest.sh [work-dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-build-gpu-selftest}
+work=${1:-/tmp/bmfm-gpu-selftest}
 [ -d .gpu-deps ] || bash scripts/gpu/pack.sh
+rm -rf "$work" && mkdir -p "$work"
+git archive HEAD | tar -x -C "$work"
+export BMFM_GPU_DEBS=$PWD/.gpu-deps
+build=$work/build-gpu
 site=$(bash scripts/install-python-torch.sh >/dev/null && echo "${BMFM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bmfm}/python-torch")
 # The bundled packages whose files are hidden: the -dev packages and the runtime
 # libraries only bmfm uses (not curl / TLS / ICU, which cmake itself needs).
@@ -19,7 +25,7 @@ hide=(libhdf5-dev liblzf-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-d
       libopenblas0-openmp libgfortran5)
 files=$(for p in "${hide[@]}"; do dpkg -L "$p"; done | while read -r f; do [ -f "$f" ] && readlink -f "$f"; done | sort -u)
 echo "selftest: hiding $(echo "$files" | wc -l) system files of ${#hide[@]} packages"
-export files build site
+export files build site work
 unshare -m bash -c '
   set -euo pipefail
   empty=$(mktemp); while read -r f; do mount --bind "$empty" "$f"; done <<< "$files"
@@ -27,5 +33,5 @@ unshare -m bash -c '
   [ ! -s /usr/include/yaml-cpp/yaml.h ] || { echo "selftest: hiding failed" >&2; exit 1; }
   # ccache off: its cache would hand back objects compiled against the hidden headers.
   CCACHE_DISABLE=1 PYTHON=/usr/bin/python3 PYTHONPATH="$site" BMFM_GPU_DEVICE=cpu BMFM_GPU_BENCH_STEPS=${BMFM_GPU_BENCH_STEPS:-2} BMFM_GPU_BENCH_SHAPE="size=tiny" \
-    bash scripts/gpu/build.sh "$build"
+    bash "$work/scripts/gpu/build.sh" "$build"
 '
