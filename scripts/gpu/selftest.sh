@@ -23,7 +23,7 @@ hide=(libhdf5-dev liblzf-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-d
       libigraph-dev libhnswlib-dev libgtest-dev libgloo-dev libhdf5-103-1 libhdf5-hl-100 libaec0 libsz2
       libyaml-cpp0.7 libspdlog1.10 libfmt9 liblzf1 libigraph3 libarpack2 libglpk40 libplfit0
       libopenblas0-openmp libgfortran5)
-files=$(for p in "${hide[@]}"; do dpkg -L "$p"; done | while read -r f; do [ -f "$f" ] && readlink -f "$f"; done | sort -u)
+files=$(for p in "${hide[@]}"; do dpkg -L "$p"; done | while read -r f; do if [ -f "$f" ]; then readlink -f "$f"; fi; done | sort -u)
 echo "selftest: hiding $(echo "$files" | wc -l) system files of ${#hide[@]} packages"
 export files build site work
 unshare -m bash -c '

@@ -72,6 +72,63 @@ data::CollatorConfig inference_collator(const PretrainConfig& pc) {
   return c;
 }
 
+io::DenseMatrix embed_source(const LoadedModel& m, const data::CellSource& source,
+                             const std::vector<std::string>& pooling, int64_t batch_size, int64_t loader_threads,
+                             bool bf16, bool progress) {
+  const data::TransformPipeline pipeline(inference_transforms(m.config), m.vocab);
+  const data::Collator collator(m.vocab, inference_collator(m.config), {}, static_cast<uint64_t>(m.config.seed));
+  data::LoaderConfig lc;
+  lc.batch_size = batch_size;
+  lc.threads = loader_threads;
+  lc.prefetch = 2 * loader_threads;
+  lc.shuffle = false;
+  lc.seed = m.config.seed;
+  lc.rank = 0;
+  lc.world_size = 1;
+  data::Loader loader(source, pipeline, collator, {}, lc);
+
+  const at::Device device = m.model->parameters()[0].device();
+  const int64_t H = m.config.model.hidden_size, n = source.n_cells();
+  const int64_t D = H * static_cast<int64_t>(pooling.size());
+  io::DenseMatrix values;
+  values.n_rows = n;
+  values.n_cols = D;
+  values.data.assign(static_cast<size_t>(n * D), 0.f);
+
+  model::PretrainModel net = m.model;  // the holder shares the module; forward is not const
+  const bool was_training = net->is_training();
+  net->eval();
+  torch::NoGradGuard no_grad;
+  ProgressBar bar("embed", n, progress ? stderr : nullptr);
+  data::Batch batch;
+  // Unshuffled batches come in source order (loader.h); the running row, not
+  // batch.cell_index, is the output row: a split's records keep the corpus's index.
+  int64_t row = 0;
+  for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
+    loader.next(batch);
+    if (row + batch.B > n)
+      throw std::logic_error(fmt::format("embed: the loader returned more than the source's {} cells", n));
+    const model::BatchTensors bt = model::to_tensors(batch, device);
+    at::Tensor hidden;
+    {
+      model::compat::AutocastGuard autocast(device.type(), bf16);
+      hidden = net->bert()->forward(bt);
+    }
+    hidden = hidden.to(at::kFloat);
+    std::vector<at::Tensor> parts;
+    for (const auto& p : pooling) parts.push_back(model::pool_cells(hidden, bt, p));
+    at::Tensor pooled = at::cat(parts, 1).to(at::kCPU).contiguous();
+    const float* src = pooled.data_ptr<float>();
+    std::copy(src, src + batch.B * D, values.data.begin() + row * D);
+    row += batch.B;
+    bar.advance(batch.B);
+  }
+  bar.finish();
+  if (row != n) throw std::logic_error(fmt::format("embed: {} of the source's {} cells came through the loader", row, n));
+  if (was_training) net->train();  // an in-training probe hands the model back as it found it
+  return values;
+}
+
 Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
   const io::H5adReader reader(cfg.input);
@@ -96,56 +153,15 @@ Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg) {
   io::require_counts(X, cfg.input + " " + cfg.matrix);
 
   const data::MemoryCellSource source(X, mapping);
-  const data::TransformPipeline pipeline(inference_transforms(m.config), m.vocab);
-  const data::Collator collator(m.vocab, inference_collator(m.config), {}, static_cast<uint64_t>(m.config.seed));
-  data::LoaderConfig lc;
-  lc.batch_size = cfg.batch_size;
-  lc.threads = cfg.loader_threads;
-  lc.prefetch = 2 * cfg.loader_threads;
-  lc.shuffle = false;
-  lc.seed = m.config.seed;
-  lc.rank = 0;
-  lc.world_size = 1;
-  data::Loader loader(source, pipeline, collator, {}, lc);
-
-  const at::Device device = m.model->parameters()[0].device();
-  const bool bf16 = use_bf16(cfg.precision, device);
-  const int64_t H = m.config.model.hidden_size, n = source.n_cells();
-  const int64_t D = H * static_cast<int64_t>(cfg.pooling.size());
-  out.values.n_rows = n;
-  out.values.n_cols = D;
-  out.values.data.assign(static_cast<size_t>(n * D), 0.f);
   out.cell_ids = obs.index;
-
   // auto: the representation the checkpoint's objective trained (model.cell_pooling).
   std::vector<std::string> pooling = cfg.pooling;
   for (auto& p : pooling)
     if (p == "auto") p = m.config.model.cell_pooling;
   out.pooling = pooling;
-
-  model::PretrainModel net = m.model;  // the holder shares the module; forward is not const
-  net->eval();
-  torch::NoGradGuard no_grad;
-  ProgressBar bar("embed", n, cfg.progress ? stderr : nullptr);
-  data::Batch batch;
-  for (int64_t b = 0; b < loader.batches_per_epoch(); ++b) {
-    loader.next(batch);
-    const model::BatchTensors bt = model::to_tensors(batch, device);
-    at::Tensor hidden;
-    {
-      model::compat::AutocastGuard autocast(device.type(), bf16);
-      hidden = net->bert()->forward(bt);
-    }
-    hidden = hidden.to(at::kFloat);
-    std::vector<at::Tensor> parts;
-    for (const auto& p : pooling) parts.push_back(model::pool_cells(hidden, bt, p));
-    at::Tensor pooled = at::cat(parts, 1).to(at::kCPU).contiguous();
-    const float* src = pooled.data_ptr<float>();
-    for (int64_t r = 0; r < batch.B; ++r)
-      std::copy(src + r * D, src + (r + 1) * D, out.values.data.begin() + batch.cell_index[r] * D);
-    bar.advance(batch.B);
-  }
-  bar.finish();
+  const at::Device device = m.model->parameters()[0].device();
+  out.values = embed_source(m, source, pooling, cfg.batch_size, cfg.loader_threads, use_bf16(cfg.precision, device),
+                            cfg.progress);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.health = eval::embedding_health({out.values.data.data(), out.values.n_rows, out.values.n_cols});
   return out;

@@ -152,6 +152,7 @@ void check_finetune_trainer(const TrainerConfig& t, const config::Config& cfg, c
   unsupported(t.val_batches != d.val_batches, "val_batches");
   // The probe embeds with a pretraining model; the classifier's encoder is not one yet.
   unsupported(!t.probe.input.empty(), "probe.input");
+  unsupported(t.probe.source != d.probe.source, "probe.source");
 }
 
 namespace {

@@ -76,8 +76,9 @@ const config::Schema<TrainerConfig>& trainer_schema() {
       .field("min_delta", &EarlyStoppingConfig::min_delta, "smallest change that counts as improvement")
       .field("mode", &EarlyStoppingConfig::mode, "min | max");
   static const auto probe = config::Schema<ProbeConfig>("probe")
+      .field("source", &ProbeConfig::source, "file (probe.input) | validation (the corpus's validation split)")
       .field("input", &ProbeConfig::input, "labelled h5ad (raw counts) embedded and scored during training; '' = off")
-      .field("label_key", &ProbeConfig::label_key, "obs column with the cell labels")
+      .field("label_key", &ProbeConfig::label_key, "obs column with the cell labels (validation: a data.label_columns one)")
       .field("batch_key", &ProbeConfig::batch_key, "obs column with batches; '' = one batch")
       .field("gene_column", &ProbeConfig::gene_column, "var column with gene ids; '' = var index")
       .field("matrix", &ProbeConfig::matrix, "raw counts: X or layers/<name>")
@@ -88,7 +89,10 @@ const config::Schema<TrainerConfig>& trainer_schema() {
         if (pr.every < 1) config::fail(cfg, p + "every", "must be >= 1");
         if (pr.batch_size < 1) config::fail(cfg, p + "batch_size", "must be >= 1");
         config::require_one_of(cfg, p + "pooling", pr.pooling, {"auto", "cls", "mean"});
-        if (!pr.input.empty() && pr.label_key.empty()) config::fail(cfg, p + "label_key", "needed with probe.input");
+        config::require_one_of(cfg, p + "source", pr.source, {"file", "validation"});
+        if (pr.source == "validation" && !pr.input.empty())
+          config::fail(cfg, p + "input", "source=validation probes the corpus's validation split; leave input empty");
+        if (probe_enabled(pr) && pr.label_key.empty()) config::fail(cfg, p + "label_key", "needed by the probe");
       });
   static const auto schema =
       config::Schema<T>("trainer")

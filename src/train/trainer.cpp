@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -263,6 +264,35 @@ Values Run::validate() {
   return avg.take("val/", pg_);
 }
 
+// Where a classification label column of the corpus sits in each cell's label
+// words (classification columns come first, in dictionary order).
+size_t class_word(const data::LabelDictionary& dict, const std::string& column, const std::string& key) {
+  int64_t word = -1, k = 0;
+  std::vector<std::string> names;
+  for (const auto& c : dict.columns()) {
+    if (c.kind != data::LabelKind::Classification) continue;
+    names.push_back(c.name);
+    if (c.name == column) word = k;
+    ++k;
+  }
+  if (word < 0)
+    throw std::runtime_error(fmt::format(
+        "trainer.probe.{}: '{}' is not a classification label column of the corpus (it has: {}); add it to "
+        "data.label_columns", key, column, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+  return static_cast<size_t>(word);
+}
+
+// Per-cell codes of one label word; -100 where missing.
+std::vector<int32_t> corpus_label_codes(const data::CellSource& cells, size_t word) {
+  std::vector<int32_t> codes(static_cast<size_t>(cells.n_cells()));
+  data::CellRecord rec;
+  for (int64_t i = 0; i < cells.n_cells(); ++i) {
+    cells.read(i, rec);
+    codes[static_cast<size_t>(i)] = rec.labels.at(word);
+  }
+  return codes;
+}
+
 Values Run::probe() {
   const ProbeConfig& pc = t_.probe;
   if (!probe_model_) {
@@ -273,38 +303,73 @@ Values Run::probe() {
     probe_model_->model = model_;  // a holder: the same module, not a copy
   }
   probe_model_->step = s_.step;
-  eval::DatasetSpec spec;
-  spec.name = "probe";
-  spec.path = pc.input;
-  spec.label_key = pc.label_key;
-  spec.batch_key = pc.batch_key;
-  spec.gene_column = pc.gene_column;
-  spec.counts = pc.matrix;
-  eval::ZeroShotOptions zo;
-  zo.methods = {"checkpoint"};
-  zo.umap = false;
-  zo.seed = static_cast<uint64_t>(cfg_.seed);
   const LoadedModel& m = *probe_model_;
   const bool bf16 = bf16_;
-  zo.embed_checkpoint = [&m, &pc, bf16](const eval::DatasetSpec& s) {
-    EmbedConfig e;
-    e.input = s.path;
-    e.gene_column = s.gene_column;
-    e.matrix = s.counts;
-    e.pooling = {pc.pooling};
-    e.batch_size = pc.batch_size;
-    e.loader_threads = 1;
-    e.precision = bf16 ? "bf16" : "fp32";
-    e.progress = false;
-    return embed_cells(m, e).values;
-  };
-  const eval::DatasetResult r = eval::run_zero_shot(spec, zo, {});
-  model_->train();  // embed_cells switched it to eval mode
-  const std::string& error = !r.error.empty() ? r.error : r.methods.at(0).error;
-  if (!error.empty()) throw std::runtime_error(fmt::format("trainer.probe: {}: {}", pc.input, error));
-  const eval::MethodResult& mr = r.methods.at(0);
-  const eval::ScibMetrics& s = mr.metrics;
-  const eval::EmbeddingHealth& h = mr.health;
+  eval::ScibMetrics s;
+  eval::EmbeddingHealth h;
+  const std::string what = pc.source == "validation" ? "the validation split" : pc.input;
+  if (pc.source == "validation") {
+    // The corpus's own held-out cells: embedded in memory, scored directly.
+    const data::CellSource& cells = *data_.val;
+    const data::LabelDictionary& dict = data_.corpus->labels();
+    const std::vector<int32_t> labels = corpus_label_codes(cells, class_word(dict, pc.label_key, "label_key"));
+    const std::vector<int32_t> batches = pc.batch_key.empty()
+        ? std::vector<int32_t>(labels.size(), 0)
+        : corpus_label_codes(cells, class_word(dict, pc.batch_key, "batch_key"));
+    const std::string pooling = pc.pooling == "auto" ? cfg_.model.cell_pooling : pc.pooling;
+    const io::DenseMatrix X = embed_source(m, cells, {pooling}, pc.batch_size, 1, bf16, /*progress=*/false);
+    std::vector<int64_t> keep;  // cells with a label and a batch
+    for (size_t i = 0; i < labels.size(); ++i)
+      if (labels[i] >= 0 && batches[i] >= 0) keep.push_back(static_cast<int64_t>(i));
+    if (keep.size() < 3)
+      throw std::runtime_error(fmt::format("trainer.probe: the validation split has {} cell(s) with a '{}' label; "
+                                           "too few to score (more data.val_fraction?)", keep.size(), pc.label_key));
+    std::vector<float> sub(keep.size() * static_cast<size_t>(X.n_cols));
+    std::vector<int32_t> l, b;
+    for (size_t r = 0; r < keep.size(); ++r) {
+      std::copy_n(X.data.begin() + keep[r] * X.n_cols, X.n_cols, sub.begin() + static_cast<int64_t>(r) * X.n_cols);
+      l.push_back(labels[static_cast<size_t>(keep[r])]);
+      b.push_back(batches[static_cast<size_t>(keep[r])]);
+    }
+    const eval::EmbeddingView view{sub.data(), static_cast<int64_t>(keep.size()), X.n_cols};
+    std::set<int32_t> distinct(l.begin(), l.end());
+    if (distinct.size() < 2)
+      throw std::runtime_error(fmt::format("trainer.probe: the validation split has one '{}' class only", pc.label_key));
+    eval::ScibOptions so;
+    so.knn.seed = static_cast<uint64_t>(cfg_.seed);  // as the zero-shot benchmark (Leiden keeps scanpy's seed 0)
+    s = eval::scib_metrics(view, l, b, so);
+    h = eval::embedding_health(view);
+  } else {
+    eval::DatasetSpec spec;
+    spec.name = "probe";
+    spec.path = pc.input;
+    spec.label_key = pc.label_key;
+    spec.batch_key = pc.batch_key;
+    spec.gene_column = pc.gene_column;
+    spec.counts = pc.matrix;
+    eval::ZeroShotOptions zo;
+    zo.methods = {"checkpoint"};
+    zo.umap = false;
+    zo.seed = static_cast<uint64_t>(cfg_.seed);
+    zo.embed_checkpoint = [&m, &pc, bf16](const eval::DatasetSpec& ds) {
+      EmbedConfig e;
+      e.input = ds.path;
+      e.gene_column = ds.gene_column;
+      e.matrix = ds.counts;
+      e.pooling = {pc.pooling};
+      e.batch_size = pc.batch_size;
+      e.loader_threads = 1;
+      e.precision = bf16 ? "bf16" : "fp32";
+      e.progress = false;
+      return embed_cells(m, e).values;
+    };
+    const eval::DatasetResult r = eval::run_zero_shot(spec, zo, {});
+    model_->train();  // embed_cells switched it to eval mode
+    const std::string& error = !r.error.empty() ? r.error : r.methods.at(0).error;
+    if (!error.empty()) throw std::runtime_error(fmt::format("trainer.probe: {}: {}", pc.input, error));
+    s = r.methods.at(0).metrics;
+    h = r.methods.at(0).health;
+  }
   Values v{{"probe/NMI", s.nmi},
            {"probe/ARI", s.ari},
            {"probe/ASW_label", s.asw_label},
@@ -317,8 +382,8 @@ Values Run::probe() {
     v.emplace_back("probe/ASW_batch", s.asw_batch);
     v.emplace_back("probe/graph_conn", s.graph_conn);
   }
-  spdlog::info("step {}: probe NMI {:.3f} ARI {:.3f} ASW_label {:.3f}; {}", s_.step, s.nmi, s.ari, s.asw_label,
-               eval::health_summary(h));
+  spdlog::info("step {}: probe NMI {:.3f} ARI {:.3f} ASW_label {:.3f} ({}); {}", s_.step, s.nmi, s.ari, s.asw_label,
+               what, eval::health_summary(h));
   if (!h.collapse.empty())
     spdlog::warn("step {}: the probe embedding looks collapsed: {}", s_.step, h.collapse);
   return v;
@@ -466,6 +531,13 @@ PretrainResult Run::run(const std::string& resume_dir) {
   PretrainResult result;
   result.first_val_loss = result.last_val_loss = std::numeric_limits<double>::quiet_NaN();
   if (main_) check_probe(t_.probe);
+  if (main_ && t_.probe.source == "validation") {
+    // The label columns must be in the corpus; checked now, not at the first probe.
+    (void)class_word(data_.corpus->labels(), t_.probe.label_key, "label_key");
+    if (!t_.probe.batch_key.empty()) (void)class_word(data_.corpus->labels(), t_.probe.batch_key, "batch_key");
+    if (data_.val->n_cells() == 0)
+      throw std::runtime_error("trainer.probe.source=validation: the corpus has no validation split (data.val_fraction)");
+  }
   if (!resume_dir.empty()) load(resume_dir);
   if (pg_) {
     // Every rank starts from rank 0's weights (initialisation or checkpoint).

@@ -106,7 +106,7 @@ LoopResult run_training_loop(TrainingTask& task, const TrainerConfig& t, const L
         }
       }
     }
-    if (o.main && !t.probe.input.empty() && (state.step % t.probe.every == 0 || last || stop)) {
+    if (o.main && probe_enabled(t.probe) && (state.step % t.probe.every == 0 || last || stop)) {
       const Values v = task.probe();
       task.log(state, "probe", v);
       bar.set_status(fmt::format("{} | probe NMI {:.3f} rank {:.1f}", status, lookup(v, "probe/NMI"),

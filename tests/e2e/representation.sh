@@ -62,6 +62,25 @@ assert keys <= set(rows[-1]), set(rows[-1])
 assert 1 <= rows[-1]["probe/effective_rank"] <= 64 and 0 <= rows[-1]["probe/NMI"] <= 1
 print("probe rows:", [(r["step"], round(r["probe/NMI"], 3)) for r in rows])
 PY
+# The probe on the corpus's own validation split (no second file): its label columns come from data.label_columns.
+expect_exit 0 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  "data.label_columns=[{name: cell_type}, {name: batch}]" data.val_fraction=0.2 trainer.max_steps=15 trainer.val_every=0 \
+  trainer.probe.source=validation trainer.probe.batch_key=batch trainer.probe.every=10 --output-dir run_valprobe
+expect_in "$WORK/err" "step 10: probe NMI"
+expect_in "$WORK/err" "(the validation split)"
+"$PYTHON" - <<'PY'
+import json
+rows = [j for j in map(json.loads, open("run_valprobe/metrics.jsonl")) if j["split"] == "probe"]
+assert [r["step"] for r in rows] == [10, 15], rows
+assert 0 <= rows[-1]["probe/NMI"] <= 1 and "probe/ASW_batch" in rows[-1], rows[-1]
+print("validation probe rows:", [(r["step"], round(r["probe/NMI"], 3)) for r in rows])
+PY
+expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  "data.label_columns=[{name: batch}]" trainer.max_steps=15 trainer.probe.source=validation --output-dir run_valprobe_bad
+expect_in "$WORK/err" "trainer.probe.label_key: 'cell_type' is not a classification label column of the corpus (it has: batch); add it to data.label_columns"
+expect_exit 2 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
+  trainer.probe.source=validation trainer.probe.input=sim/simulated.h5ad --output-dir run_valprobe_bad2
+expect_in "$WORK/err" "source=validation probes the corpus's validation split; leave input empty"
 expect_exit 1 "$BMFM" pretrain --config "$CFG/wced.yaml" size=tiny "data.inputs=[sim/simulated.h5ad]" \
   trainer.max_steps=15 trainer.probe.input=sim/simulated.h5ad trainer.probe.label_key=celltype --output-dir run_badprobe
 expect_in "$WORK/err" "trainer.probe.label_key: sim/simulated.h5ad has no obs column 'celltype'"

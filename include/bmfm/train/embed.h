@@ -54,4 +54,11 @@ data::CollatorConfig inference_collator(const PretrainConfig& pc);
 // Embeds the cells of `cfg.input` with an already loaded model.
 Embeddings embed_cells(const LoadedModel& m, const EmbedConfig& cfg);
 
+// The (n_cells, H x poolings) embedding of every cell of `source` (genes
+// already in m's vocabulary ids), in source order: the inference data path of
+// embed_cells without the file. `pooling`: cls | mean ("auto" resolved).
+io::DenseMatrix embed_source(const LoadedModel& m, const data::CellSource& source,
+                             const std::vector<std::string>& pooling, int64_t batch_size, int64_t loader_threads,
+                             bool bf16, bool progress);
+
 }  // namespace bmfm::train

@@ -50,8 +50,12 @@ struct EarlyStoppingConfig {
 // and scored with the zero-shot benchmark's scib metrics and the embedding
 // health figures (logged as probe/*). Keep the file small (a few thousand
 // cells): it is embedded and clustered at every probe.
+// With source=validation the cells are the pretraining corpus's validation
+// split (this rank's share) and label_key / batch_key name its label columns
+// (data.label_columns): no separate file, and cells the model never trains on.
 struct ProbeConfig {
-  std::string input;          // labelled h5ad with raw counts; "" = no probe
+  std::string source = "file";  // file (input) | validation
+  std::string input;          // labelled h5ad with raw counts; "" = no probe (source=file)
   std::string label_key = "cell_type";
   std::string batch_key;      // obs column with batches; "" = one batch (no batch metrics)
   std::string gene_column;    // var column with gene ids; "" = var index
@@ -60,6 +64,7 @@ struct ProbeConfig {
   int64_t every = 500;        // steps between probes (and after the last step)
   int64_t batch_size = 64;
 };
+inline bool probe_enabled(const ProbeConfig& p) { return p.source == "validation" || !p.input.empty(); }
 
 struct TrainerConfig {
   int64_t max_steps = 1000;        // optimizer steps; 0 = until max_epochs

@@ -54,7 +54,7 @@ class TrainingTask {
   virtual Values take_train_values(double seconds) = 0;
   // val/* metrics; empty when there is nothing to validate on.
   virtual Values validate() = 0;
-  // probe/* figures (only called when trainer.probe.input is set).
+  // probe/* figures (only called when the probe is on: probe_enabled).
   virtual Values probe() { return {}; }
   // Writes (or keeps) the model under `name`: "best", or "step-00000500".
   virtual void save(const std::string& name) = 0;
