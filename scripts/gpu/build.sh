@@ -43,8 +43,9 @@ log "Debian libraries: $(ls "$debs"/*.deb | wc -l) packages in $prefix"
 
 # 2. LibTorch: the site-packages folder of the machine's PyTorch (torch/share/cmake
 #    and the nvidia-* wheels beside it: the layout install-deps.sh recreates).
-site=$($python -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))')
-log "PyTorch $($python -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)') at $site"
+# (Found without importing torch: only its files are needed, not a working numpy.)
+site=$($python -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").submodule_search_locations[0]))')
+log "PyTorch $(sed -n "s/^__version__ = '\(.*\)'/\1/p; s/^cuda[^=]*= '\(.*\)'/CUDA \1/p" "$site/torch/version.py" | tr '\n' ' ')at $site"
 
 # 3. Configure: the prefix's headers as system headers ahead of /usr/include,
 #    its CMake configs and libraries first, and an RPATH so bmfm runs as built.
