@@ -80,6 +80,10 @@ TEST(ScibMetrics, RealEmbeddingAgreesWithScib) {
   EXPECT_NEAR(m.graph_conn, ref::kGraphConn, 1e-6);
   EXPECT_NEAR(m.nmi, ref::kNmiDesignGrid, 0.05);
   EXPECT_NEAR(m.ari, ref::kAriDesignGrid, 0.1);
+  std::cout << "bmfm vs scib 1.1.7: ASW_label " << m.asw_label << " / " << ref::kAswLabel << ", ASW_batch " << m.asw_batch
+            << " / " << ref::kAswBatch << ", graph_conn " << m.graph_conn << " / " << ref::kGraphConn << ", NMI " << m.nmi
+            << " / " << ref::kNmiDesignGrid << ", ARI " << m.ari << " / " << ref::kAriDesignGrid << " (best resolution "
+            << m.best_resolution << ", " << m.n_clusters << " clusters)\n";
   // The numpy re-implementation the other tests use agrees with scanpy's connectivities.
   EXPECT_LT(ref::kConnMaxAbsDiffVsNumpy, 1e-5);
 }
