@@ -47,12 +47,12 @@ log "Debian libraries: $(ls "$debs"/*.deb | wc -l) packages in $prefix"
 site=$($python -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").submodule_search_locations[0]))')
 log "PyTorch $(sed -n "s/^__version__ = '\(.*\)'/\1/p; s/^cuda[^=]*= '\(.*\)'/CUDA \1/p" "$site/torch/version.py" | tr '\n' ' ')at $site"
 
-# 3. Configure: the prefix's headers as system headers ahead of /usr/include,
-#    its CMake configs and libraries first, and an RPATH so bmfm runs as built.
+# 3. Configure: the prefix's CMake configs and libraries first (its include
+#    folder then goes ahead of LibTorch's headers: CMakeLists.txt,
+#    BMFM_FIRST_INCLUDES), and an RPATH so bmfm runs as built.
 rpath="$lib;$lib/openblas-openmp;$lib/hdf5/serial"
 cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBMFM_LIBTORCH="$site" \
   -DCMAKE_PREFIX_PATH="$prefix/usr;$lib/cmake" -DCMAKE_LIBRARY_PATH="$lib" -DCMAKE_INCLUDE_PATH="$prefix/usr/include" \
-  -DCMAKE_CXX_FLAGS="-isystem $prefix/usr/include" -DCMAKE_C_FLAGS="-isystem $prefix/usr/include" \
   -DHDF5_ROOT="$lib/hdf5/serial" -DHDF5_C_INCLUDE_DIR="$prefix/usr/include/hdf5/serial" \
   -DBLAS_LIBRARIES="$lib/openblas-openmp/libblas.so.3" -DLAPACK_LIBRARIES="$lib/openblas-openmp/liblapack.so.3" \
   -DCMAKE_BUILD_RPATH="$rpath" -DCMAKE_INSTALL_RPATH="$rpath" \
