@@ -49,13 +49,16 @@ log "PyTorch $(sed -n "s/^__version__ = '\(.*\)'/\1/p; s/^cuda[^=]*= '\(.*\)'/CU
 
 # 3. Configure: the prefix's CMake configs and libraries first (its include
 #    folder then goes ahead of LibTorch's headers: CMakeLists.txt,
-#    BMFM_FIRST_INCLUDES), and an RPATH so bmfm runs as built.
+#    BMFM_FIRST_INCLUDES), and an RPATH so bmfm runs as built. DT_RPATH, not
+#    RUNPATH (--disable-new-dtags): only DT_RPATH also serves the libraries'
+#    own dependencies (libhdf5 -> libsz, libigraph -> libarpack, ...).
 rpath="$lib;$lib/openblas-openmp;$lib/hdf5/serial"
 cmake -G Ninja -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBMFM_LIBTORCH="$site" \
   -DCMAKE_PREFIX_PATH="$prefix/usr;$lib/cmake" -DCMAKE_LIBRARY_PATH="$lib" -DCMAKE_INCLUDE_PATH="$prefix/usr/include" \
   -DHDF5_ROOT="$lib/hdf5/serial" -DHDF5_C_INCLUDE_DIR="$prefix/usr/include/hdf5/serial" \
   -DBLAS_LIBRARIES="$lib/openblas-openmp/libblas.so.3" -DLAPACK_LIBRARIES="$lib/openblas-openmp/liblapack.so.3" \
   -DCMAKE_BUILD_RPATH="$rpath" -DCMAKE_INSTALL_RPATH="$rpath" \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,--disable-new-dtags" \
   -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" 2>&1 | tee "$report/configure.log" | grep -E "bmfm:|Error|error" || true
 [ -f "$build/build.ninja" ] || { echo "gpu/build: configure failed, see $report/configure.log" >&2; exit 1; }
 t0=$(date +%s)

@@ -12,8 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${1:-/tmp/bmfm-gpu-selftest}
 [ -d .gpu-deps ] || bash scripts/gpu/pack.sh
-rm -rf "$work" && mkdir -p "$work"
-git archive HEAD | tar -x -C "$work"
+if [ "${BMFM_GPU_SELFTEST_KEEP:-0}" = 1 ] && [ -d "$work/build-gpu" ]; then
+  # Iterating on the recipe itself: keep the compiled tree, take HEAD's scripts/gpu.
+  git archive HEAD scripts/gpu | tar -x -C "$work"
+else
+  rm -rf "$work" && mkdir -p "$work"
+  git archive HEAD | tar -x -C "$work"
+fi
 export BMFM_GPU_DEBS=$PWD/.gpu-deps
 build=$work/build-gpu
 site=$(bash scripts/install-python-torch.sh >/dev/null && echo "${BMFM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bmfm}/python-torch")
