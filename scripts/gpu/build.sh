@@ -36,6 +36,11 @@ if [ ! -e "$prefix/.complete" ]; then
     if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$f" "$prefix"
     else (t=$(mktemp -d) && cd "$t" && ar x "$(cd - >/dev/null && readlink -f "$f")" && tar -xf data.tar.* -C "$prefix" && rm -rf "$t"); fi
   done
+  # OpenBLAS's libraries carry RUNPATH $ORIGIN, which hides bmfm's RPATH from
+  # their own dependencies: its Fortran run time must sit beside them.
+  for l in libgfortran.so.5 libquadmath.so.0; do
+    ln -sfn "../$l" "$prefix/usr/lib/$arch/openblas-openmp/$l"
+  done
   touch "$prefix/.complete"
 fi
 lib=$prefix/usr/lib/$arch
