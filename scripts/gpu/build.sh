@@ -79,7 +79,7 @@ if [ "${BMFM_GPU_SKIP_TESTS:-0}" != 1 ]; then
   t0=$(date +%s)
   label=(-E '^e2e[.]'); [ -n "${BMFM_DATA_DIR:-}" ] && label=()
   (cd "$build" && ctest "${label[@]}" -j"$(nproc)" --output-on-failure > "$(cd - >/dev/null; cd "$report"; pwd)/ctest.log" 2>&1) \
-    && log "ctest: passed ($(grep -o '[0-9]* tests' "$report/ctest.log" | tail -1), $(( $(date +%s) - t0 )) s)" \
+    && log "ctest: $(grep -o '[0-9]*% tests passed.*' "$report/ctest.log" | tail -1) ($(grep -c '(Skipped)' "$report/ctest.log") skipped), $(( $(date +%s) - t0 )) s" \
     || { tail -40 "$report/ctest.log"; log "ctest: FAILED, see $report/ctest.log"; exit 1; }
 fi
 
@@ -87,7 +87,8 @@ fi
 "$build/bmfm" simulate --output-dir "$build/sim" > /dev/null   # 2000 cells x 2000 genes
 read -r -a shape <<< "${BMFM_GPU_BENCH_SHAPE:-size=full model.max_length=1024}"
 "$build/bmfm" bench train --config configs/wced.yaml "${shape[@]}" trainer.precision=bf16 \
-  trainer.device="$device" "data.inputs=[$build/sim/simulated.h5ad]" --steps "$steps" 2>&1 | tee "$report/bench_train.txt"
+  trainer.device="$device" "data.inputs=[$build/sim/simulated.h5ad]" --steps "$steps" --output-dir "$build/bench" 2>&1 \
+  | tee "$report/bench_train.txt"
 # Datasheet dense bf16 peaks (TFLOP/s) of the GPUs this recipe was written for.
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)
 case "$gpu" in
