@@ -8,7 +8,8 @@
 #   bash bench/real_representation.sh cellbench_lung_celllines_5batch configs/wced.yaml size=small \
 #        trainer.max_steps=1500 data.gene_column=gene_symbol
 #
-# Outputs under runs/real_representation/DATASET-<config name>; prints the
+# Outputs under runs/real_representation/DATASET-<config name>[-TAG] (TAG from the
+# environment: keeps runs with other overrides apart); prints the
 # pretraining wall time and the benchmark table (results.md). The registry
 # entry is used as is, except its gene_column when the pretraining overrides
 # do not set data.gene_column (the checkpoint's vocabulary is then the file's
@@ -19,7 +20,7 @@ dataset=$1 config=$2
 shift 2
 BMFM=${BMFM:-./build/bmfm}
 DATA=${BMFM_DATA_DIR:-../shared/data}
-out=runs/real_representation/$dataset-$(basename "$config" .yaml)
+out=runs/real_representation/$dataset-$(basename "$config" .yaml)${TAG:+-$TAG}
 entry=configs/benchmark/datasets/$dataset.yaml
 counts=$(sed -n 's/^counts: *//p' "$entry")
 rm -rf "$out"

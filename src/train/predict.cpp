@@ -60,9 +60,7 @@ std::string LabelPredictions::predicted_text(int64_t i) const {
 }
 
 Predictions predict(const PredictConfig& cfg) {
-  std::string dir = cfg.checkpoint;
-  if (!fs::exists(fs::path(dir) / "index.json") && fs::exists(fs::path(dir) / "checkpoints/best/index.json"))
-    dir = (fs::path(dir) / "checkpoints/best").string();
+  const std::string dir = resolve_checkpoint_dir(cfg.checkpoint);
   const CheckpointContents c = read_checkpoint(dir);
   if (c.meta.value("kind", "") != "classifier")
     throw std::runtime_error(fmt::format("checkpoint {}: not a fine-tuned model (bmfm finetune writes one to "

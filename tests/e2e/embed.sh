@@ -58,7 +58,10 @@ assert a.shape == (165, 0) and a.obsm['X_bmfm'].shape == (165, 64), a
 expect_exit 1 "$BMFM" embed --checkpoint run --input "$DATA/scanpy_10x_mousebrain10k_1000genes.h5ad" --output-dir x1
 expect_in "$WORK/err" "none of its 1000 genes is in the checkpoint's vocabulary"
 expect_exit 1 "$BMFM" embed --checkpoint nowhere --input "$CXG" --output-dir x2
-expect_in "$WORK/err" "checkpoint nowhere: neither a checkpoint folder"
+expect_in "$WORK/err" "checkpoint nowhere: no such folder"
+mkdir -p empty_run/checkpoints
+expect_exit 1 "$BMFM" embed --checkpoint empty_run --input "$CXG" --output-dir x2b
+expect_in "$WORK/err" "checkpoint empty_run: neither a checkpoint folder (index.json) nor a run folder with checkpoints/last or checkpoints/best"
 cp -r run/checkpoints/last broken && truncate -s -10 broken/tensors.bin
 expect_exit 1 "$BMFM" embed --checkpoint broken --input "$CXG" --output-dir x3
 expect_in "$WORK/err" "truncated"

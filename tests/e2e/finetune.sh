@@ -51,6 +51,22 @@ m = json.load(open("fromckpt/metrics.json"))
 assert set(m) >= {"cell_type", "batch"} and m["cells"]["test"] == 300, m["cells"]
 PY
 
+# 2b. --checkpoint takes a fine-tuning run too (its checkpoints/best): embed reads the fine-tuned encoder.
+# With the whole encoder frozen it is the pretrained one, so the embeddings must be the same.
+expect_exit 0 "$BMFM" finetune --checkpoint pre "${COMMON[@]}" "freeze=[bert]" trainer.max_epochs=1 --output-dir frozen
+expect_exit 0 "$BMFM" embed --checkpoint frozen --input "$SYM" matrix=layers/counts --slim --output-dir emb_frozen
+expect_exit 0 "$BMFM" embed --checkpoint pre --input "$SYM" matrix=layers/counts --slim --output-dir emb_pre
+expect_exit 0 "$BMFM" embed --checkpoint fromckpt --input "$SYM" matrix=layers/counts --slim --output-dir emb_tuned
+"$PYTHON" - <<'PY'
+import anndata, numpy as np
+e = {k: anndata.read_h5ad(f"emb_{k}/embeddings.h5ad").obsm["X_bmfm"] for k in ("frozen", "pre", "tuned")}
+assert e["frozen"].shape == e["pre"].shape == (1500, 64), e["frozen"].shape
+assert np.array_equal(e["frozen"], e["pre"]), np.abs(e["frozen"] - e["pre"]).max()
+d = np.abs(e["tuned"] - e["pre"]).max()
+assert d > 1e-3, d  # fine-tuned layers: a different encoder
+print(f"embed from a fine-tuning run: frozen encoder = pretrained exactly; tuned differs by up to {d:.3f}")
+PY
+
 # 3. Errors: a label column that does not exist; no overlapping genes; neither checkpoint nor architecture.
 expect_exit 1 "$BMFM" finetune --checkpoint pre --input "$SYM" "labels=[{name: celltype}]" matrix=layers/counts --output-dir e1
 expect_in "$WORK/err" "celltype"

@@ -21,14 +21,20 @@ struct LoadedModel {
   data::LabelDictionary labels;  // the corpus's label columns (multitask heads); empty when none
   model::PretrainModel model{nullptr};
   int64_t step = 0;
+  // "pretrain", or "classifier" (a bmfm finetune checkpoint: only model->bert()
+  // holds trained weights; config is its architecture.yaml, with
+  // model.cell_pooling set to the pooling the fine-tuned head read).
+  std::string kind = "pretrain";
 };
 
-// Accepts a checkpoint folder or a run folder (its checkpoints/last). Errors
+// Accepts a checkpoint folder or a run folder of either command (its
+// checkpoints/last, else checkpoints/best). Errors
 // name the folder: not a checkpoint, missing config / vocabulary, a vocabulary
 // whose hash differs from the one recorded, a missing or mis-shaped tensor.
 LoadedModel load_checkpoint_model(const std::string& path, const at::Device& device);
 
-// `path` itself when it holds index.json, else <path>/checkpoints/last; throws otherwise.
+// `path` itself when it holds index.json, else <path>/checkpoints/last, else
+// <path>/checkpoints/best; throws otherwise.
 std::string resolve_checkpoint_dir(const std::string& path);
 
 }  // namespace bmfm::train
