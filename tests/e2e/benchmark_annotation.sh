@@ -65,8 +65,8 @@ expect_in bb/results.md "| symphony_pbmc_3batch_1500 | batch (test 5p) | 0.9"
 # 3. Config mistakes: exit 2 naming the key.
 expect_exit 2 "$BMFM" benchmark --config "$CFG/benchmark/annotation.yaml" "annotation.methods=[svm]" --output-dir bc
 expect_in "$WORK/err" "unknown method 'svm'"
-expect_exit 2 "$BMFM" benchmark --config "$CFG/benchmark/annotation.yaml" annotation.trainer.grad_accum=2 --output-dir bc
-expect_in "$WORK/err" "annotation.trainer.grad_accum"
+expect_exit 2 "$BMFM" benchmark --config "$CFG/benchmark/annotation.yaml" annotation.trainer.val_batches=2 --output-dir bc
+expect_in "$WORK/err" "annotation.trainer.val_batches"
 expect_in "$WORK/err" "not supported yet"
 expect_exit 2 "$BMFM" benchmark --config "$CFG/benchmark/annotation.yaml" "annotation.methods=[]" --output-dir bc
 expect_in "$WORK/err" "nothing to run"
